@@ -1,0 +1,28 @@
+//! `GET /api/health`: public.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use crate::health::Health;
+use crate::http::AppState;
+
+/// The health of the box: database, NATS/JetStream, WebSocket clients.
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    tag = "system",
+    responses(
+        (status = 200, description = "Every subsystem is up", body = Health),
+        (status = 503, description = "Something is down; the body says what", body = Health),
+    )
+)]
+pub async fn get(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let health = state.checker.check().await;
+    let status = if health.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(health))
+}
