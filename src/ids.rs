@@ -43,7 +43,7 @@ impl FromStr for TournamentId {
             return Err(InvalidTournamentId(s.to_owned()));
         }
         Uuid::parse_str(s)
-            .map(|u| Self(u))
+            .map(Self)
             .map_err(|_| InvalidTournamentId(s.to_owned()))
     }
 }

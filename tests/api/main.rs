@@ -1,0 +1,8 @@
+//! Integration tests: a real leaf process, a real nats-server, no mocks.
+
+mod health;
+mod helpers;
+mod http;
+mod lifecycle;
+mod systemd;
+mod ws;
