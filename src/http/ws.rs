@@ -167,7 +167,9 @@ fn handle(
         },
         ClientMessage::WatchHealth => {
             watching_health.store(true, Ordering::SeqCst);
-            let health = state.health.borrow().clone();
+            // The monitor's report is up to a second old: count this client in.
+            let mut health = Health::clone(&state.health.borrow());
+            health.websocket.clients = state.hub.client_count();
             Some(ServerMessage::Health { health: &health }.text())
         }
     }
