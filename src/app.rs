@@ -1,12 +1,14 @@
 //! The application: built in start-up order, run until the shutdown token fires, then
 //! stopped in reverse order.
 //!
-//! config → data dir → database + migrations → NATS (managed child or `nats.url`) +
-//! streams → WebSocket hub → health monitor → HTTP. `READY=1` once healthy.
+//! config → data dir → secrets → database + migrations → NATS (managed child or
+//! `nats.url`) + streams → outbox relay → accounts → WebSocket hub → health monitor →
+//! HTTP. `READY=1` once healthy.
 
 use std::net::SocketAddr;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use std::future::IntoFuture;
@@ -14,7 +16,9 @@ use std::future::IntoFuture;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::bus::{self, BusError, NatsTarget, Subjects};
+use crate::accounts::{AccountError, Accounts};
+use crate::auth::keys;
+use crate::bus::{self, BusError, NatsTarget, Subjects, relay};
 use crate::config::Config;
 use crate::health::{self, HealthChecker};
 use crate::http::{self, AppState, ws::Hub};
@@ -47,6 +51,10 @@ pub enum StartError {
     },
     #[error("cannot start the WebSocket hub: {0}")]
     Hub(#[from] async_nats::SubscribeError),
+    #[error(transparent)]
+    Key(#[from] keys::KeyError),
+    #[error("cannot load operators: {0}")]
+    Accounts(#[from] AccountError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +72,7 @@ pub struct Application {
     nats: async_nats::Client,
     managed: Option<ManagedNats>,
     hub_task: tokio::task::JoinHandle<()>,
+    relay_task: tokio::task::JoinHandle<()>,
     shutdown: CancellationToken,
 }
 
@@ -84,6 +93,12 @@ impl Application {
         let started = Instant::now();
         systemd::status("preparing the data directory");
         prepare_data_dir(&config.data)?;
+
+        systemd::status("checking secrets");
+        if keys::provision(&config.data)? == keys::Provisioned::Created {
+            tracing::info!("first start: signing key created");
+        }
+        let key = keys::load(&config.data)?;
 
         systemd::status("opening the database");
         let store = Store::open(&config.data.join("leaf.db"), &embedded_migrations()).await?;
@@ -123,6 +138,16 @@ impl Application {
             }
         };
 
+        let (relay, relay_task) = relay::spawn(store.clone(), jetstream.clone(), shutdown.clone());
+        let accounts = Accounts::new(
+            store.clone(),
+            subjects.venue_audit(),
+            relay,
+            &key,
+            config.auth.session(),
+        )
+        .await?;
+
         systemd::status("starting the WebSocket hub");
         let hub = Hub::new(subjects);
         // Subscribe before serving, so no early publication is missed.
@@ -147,6 +172,8 @@ impl Application {
                     source,
                 })?;
         let state = AppState::new(http::Inner {
+            accounts: Arc::new(accounts),
+            public_url: config.public_url(),
             checker,
             health,
             hub,
@@ -160,6 +187,7 @@ impl Application {
             nats,
             managed,
             hub_task,
+            relay_task,
             shutdown,
         })
     }
@@ -179,15 +207,19 @@ impl Application {
             nats,
             managed,
             hub_task,
+            relay_task,
             shutdown,
         } = self;
         let addr = listener.local_addr().map_err(RunError::Serve)?;
         tracing::info!("listening on http://{addr}");
         let app = http::router(state.clone());
         let mut server = tokio::spawn(
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-                .into_future(),
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .into_future(),
         );
 
         let mut server_done = false;
@@ -227,6 +259,7 @@ impl Application {
             server.abort();
         }
         let _ = hub_task.await;
+        let _ = relay_task.await; // it makes a last attempt to empty the outbox
         if let Err(e) = nats.flush().await {
             tracing::warn!(error = %e, "NATS flush at shutdown failed");
         }

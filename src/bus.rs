@@ -1,5 +1,6 @@
 //! NATS: the connection, the JetStream streams and the subjects they carry.
 
+pub mod relay;
 mod streams;
 mod subjects;
 

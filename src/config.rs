@@ -21,6 +21,26 @@ pub struct Config {
     pub venue: VenueSlug,
     pub nats: NatsConfig,
     pub http: HttpConfig,
+    pub auth: AuthConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// How long a login lasts: a shift.
+    pub session_hours: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self { session_hours: 14 }
+    }
+}
+
+impl AuthConfig {
+    pub fn session(&self) -> Duration {
+        Duration::from_secs(self.session_hours * 3600)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -42,6 +62,10 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// A request that takes longer than this is answered with 408.
     pub request_timeout_secs: u64,
+    /// How phones reach this box (for the setup QR code). Default: `http://leaf.local`,
+    /// with the port when it is not 80.
+    #[serde(deserialize_with = "de_public_url")]
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -52,6 +76,7 @@ impl Default for Config {
             venue: "main".parse().expect("valid default slug"),
             nats: NatsConfig::default(),
             http: HttpConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -61,6 +86,7 @@ impl Default for HttpConfig {
         Self {
             cors_origins: Vec::new(),
             request_timeout_secs: 30,
+            public_url: None,
         }
     }
 }
@@ -68,6 +94,19 @@ impl Default for HttpConfig {
 impl HttpConfig {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+impl Config {
+    /// How phones reach this box.
+    pub fn public_url(&self) -> String {
+        self.http
+            .public_url
+            .clone()
+            .unwrap_or_else(|| match self.listen.port() {
+                80 => "http://leaf.local".to_owned(),
+                port => format!("http://leaf.local:{port}"),
+            })
     }
 }
 
@@ -91,6 +130,8 @@ pub enum ConfigError {
     Env { name: &'static str, message: String },
     #[error("http.request_timeout_secs must be between 1 and 3600, not {0}")]
     Timeout(u64),
+    #[error("auth.session_hours must be between 1 and 72, not {0}")]
+    Session(u64),
 }
 
 impl Config {
@@ -173,6 +214,10 @@ impl Config {
         if !(1..=3600).contains(&t) {
             return Err(ConfigError::Timeout(t));
         }
+        let h = self.auth.session_hours;
+        if !(1..=72).contains(&h) {
+            return Err(ConfigError::Session(h));
+        }
         Ok(())
     }
 }
@@ -218,6 +263,13 @@ fn parse_origin(s: &str) -> Result<String, String> {
 fn de_nats_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Option::<String>::deserialize(d)?
         .map(|s| parse_nats_url(&s))
+        .transpose()
+        .map_err(serde::de::Error::custom)
+}
+
+fn de_public_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|s| parse_origin(&s))
         .transpose()
         .map_err(serde::de::Error::custom)
 }

@@ -1,7 +1,9 @@
 //! The HTTP edge: the router, its layers, and the shared state handlers see.
 
 pub mod api;
+pub mod auth;
 pub mod error;
+pub mod json;
 pub mod middleware;
 pub mod spa;
 pub mod ws;
@@ -19,6 +21,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::accounts::Accounts;
 use crate::config::HttpConfig;
 use crate::health::{Health, HealthChecker};
 use ws::Hub;
@@ -27,6 +30,9 @@ use ws::Hub;
 pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
+    pub accounts: Arc<Accounts>,
+    /// How phones reach this box, e.g. `http://leaf.local` (for the setup QR code).
+    pub public_url: String,
     pub checker: HealthChecker,
     /// The latest report of the health monitor.
     pub health: watch::Receiver<Arc<Health>>,

@@ -4,7 +4,9 @@
 //! fans out over WebSockets, serves the embedded SvelteKit app and talks to systemd.
 #![deny(unsafe_code)] // one commented exception: supervisor::nats_server::die_with_parent
 
+pub mod accounts;
 pub mod app;
+pub mod auth;
 pub mod bus;
 pub mod config;
 pub mod health;

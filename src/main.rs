@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use leaf::app::{Application, prepare_data_dir};
+use leaf::auth::keys;
 use leaf::config::{Config, Overrides};
 use leaf::store::{Store, embedded_migrations};
 use tokio_util::sync::CancellationToken;
@@ -32,6 +33,8 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate(ServeArgs),
+    /// Create the data directory and the signing key (once; an existing key is kept).
+    Provision(ServeArgs),
 }
 
 #[derive(Args, Clone, Default)]
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::CheckConfig { file }) => check_config(&file),
         Some(Command::Migrate(args)) => runtime().and_then(|rt| rt.block_on(migrate(args))),
+        Some(Command::Provision(args)) => provision(&args),
         Some(Command::Serve(args)) => runtime().and_then(|rt| rt.block_on(serve(args))),
         None => runtime().and_then(|rt| rt.block_on(serve(cli.serve))),
     };
@@ -101,6 +105,18 @@ fn check_config(file: &std::path::Path) -> anyhow::Result<()> {
         config.venue,
         config.nats.url.as_deref().unwrap_or("managed")
     );
+    Ok(())
+}
+
+fn provision(args: &ServeArgs) -> anyhow::Result<()> {
+    let config = args.load()?;
+    prepare_data_dir(&config.data)?;
+    let path = keys::key_path(&config.data);
+    match keys::provision(&config.data)? {
+        keys::Provisioned::Created => println!("created {}", path.display()),
+        keys::Provisioned::AlreadyThere => println!("kept {} (it exists already)", path.display()),
+    }
+    keys::load(&config.data)?;
     Ok(())
 }
 

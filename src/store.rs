@@ -2,9 +2,15 @@
 //! bringing its schema up to date.
 
 mod migrations;
+pub mod operators;
+pub mod outbox;
+pub mod venue_events;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::sync::{Mutex, MutexGuard};
 
 pub use migrations::{Migration, MigrationError, embedded_migrations};
 
@@ -18,12 +24,13 @@ pub enum StoreError {
     Sql(#[from] libsql::Error),
 }
 
-/// The database. Cheap to clone: clones share one connection.
+/// The database. Cheap to clone: clones share one connection, taken in turn, so a
+/// transaction never interleaves with another task's statements.
 #[derive(Clone)]
 pub struct Store {
     // Kept so the file stays open as long as any clone lives.
-    _db: std::sync::Arc<libsql::Database>,
-    conn: libsql::Connection,
+    _db: Arc<libsql::Database>,
+    conn: Arc<Mutex<libsql::Connection>>,
 }
 
 impl Store {
@@ -48,32 +55,35 @@ impl Store {
             .await?;
         migrations::apply(&conn, migrations).await?;
         Ok(Self {
-            _db: std::sync::Arc::new(db),
-            conn,
+            _db: Arc::new(db),
+            conn: Arc::new(Mutex::new(conn)),
         })
     }
 
-    pub fn connection(&self) -> &libsql::Connection {
-        &self.conn
+    /// The connection, for this task alone until the guard is dropped.
+    pub async fn conn(&self) -> MutexGuard<'_, libsql::Connection> {
+        self.conn.lock().await
     }
 
     /// One round trip to the database; returns how long it took.
     pub async fn ping(&self) -> Result<Duration, StoreError> {
         let start = Instant::now();
-        let mut rows = self.conn.query("SELECT 1", ()).await?;
+        let conn = self.conn().await;
+        let mut rows = conn.query("SELECT 1", ()).await?;
         rows.next().await?;
         Ok(start.elapsed())
     }
 
     /// The highest migration version recorded in the database.
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(migrations::current_version(&self.conn).await?)
+        Ok(migrations::current_version(&*self.conn().await).await?)
     }
 
     /// Reads one PRAGMA's value as text (for checks and tests).
     pub async fn pragma(&self, name: &str) -> Result<String, StoreError> {
         debug_assert!(name.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_'));
-        let mut rows = self.conn.query(&format!("PRAGMA {name}"), ()).await?;
+        let conn = self.conn().await;
+        let mut rows = conn.query(&format!("PRAGMA {name}"), ()).await?;
         let row = rows.next().await?;
         Ok(match row {
             Some(row) => match row.get_value(0)? {

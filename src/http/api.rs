@@ -2,6 +2,9 @@
 //! description, so `/api/openapi.json` is generated from the code.
 
 pub mod health;
+pub mod operators;
+pub mod session;
+pub mod setup;
 
 use axum::Json;
 use axum::http::{StatusCode, Uri};
@@ -13,16 +16,44 @@ use super::AppState;
 use super::error::ApiError;
 
 #[derive(OpenApi)]
-#[openapi(info(
-    title = "Leaf",
-    description = "The tournament appliance for poker venues."
-))]
+#[openapi(
+    info(title = "Leaf", description = "The tournament appliance for poker venues."),
+    modifiers(&BearerAuth)
+)]
 struct ApiDoc;
+
+/// Staff routes take `Authorization: Bearer <token>`; each operation names its minimum
+/// role in `x-min-role` (`public`, `viewer`, `floor`, `admin`).
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The API routes, and `/api/openapi.json` describing them.
 pub fn routes() -> axum::Router<AppState> {
     let (router, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::get))
+        .routes(routes!(setup::status, setup::complete))
+        .routes(routes!(session::names))
+        .routes(routes!(session::login))
+        .routes(routes!(session::me))
+        .routes(routes!(session::ws_ticket))
+        .routes(routes!(operators::list, operators::create))
+        .routes(routes!(operators::update))
+        .routes(routes!(operators::unlock))
         .split_for_parts();
     router
         .route(

@@ -13,8 +13,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
@@ -25,6 +27,8 @@ use tokio_util::sync::CancellationToken;
 pub use hub::{ClientId, Hub, SubscribeError};
 
 use super::AppState;
+use super::error::ApiError;
+use crate::auth::{Role, Staff};
 use crate::health::Health;
 use crate::ids::TournamentId;
 
@@ -45,11 +49,25 @@ enum ClientMessage {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ServerMessage<'a> {
-    Hello { version: &'a str, server_time: u64 },
-    Subscribed { tournament: TournamentId },
-    Unsubscribed { tournament: TournamentId },
-    Error { error: &'a str, message: String },
-    Health { health: &'a Health },
+    Hello {
+        version: &'a str,
+        server_time: u64,
+        /// The staff role this connection carries, if it was opened with a ticket.
+        role: Option<Role>,
+    },
+    Subscribed {
+        tournament: TournamentId,
+    },
+    Unsubscribed {
+        tournament: TournamentId,
+    },
+    Error {
+        error: &'a str,
+        message: String,
+    },
+    Health {
+        health: &'a Health,
+    },
 }
 
 impl ServerMessage<'_> {
@@ -66,16 +84,40 @@ fn unix_millis() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Public: carries public data only. (Staff channels come with tickets.)
-pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    ws.max_message_size(MAX_CLIENT_MESSAGE)
-        .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve(socket, state))
+#[derive(Deserialize)]
+pub struct Params {
+    ticket: Option<String>,
 }
 
-async fn serve(socket: WebSocket, state: AppState) {
+/// Public; with `?ticket=` (from `POST /api/ws-ticket`) the connection also carries
+/// staff-only channels. A bad ticket is refused, not silently downgraded.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let staff = match params.ticket.as_deref() {
+        None => None,
+        Some(ticket) => match state.accounts.redeem_ticket(ticket) {
+            Some(staff) => Some(staff),
+            None => {
+                return ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_ticket",
+                    "This ticket is unknown, used or expired: ask for a new one.",
+                )
+                .into_response();
+            }
+        },
+    };
+    ws.max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| serve(socket, state, staff))
+}
+
+async fn serve(socket: WebSocket, state: AppState, staff: Option<Staff>) {
     let connection = state.shutdown.child_token();
-    let registration = state.hub.register(connection.clone());
+    let registration = state.hub.register(connection.clone(), staff.is_some());
     let id = registration.id;
     let watching_health = Arc::new(AtomicBool::new(false));
     let (sink, stream) = socket.split();
@@ -85,6 +127,7 @@ async fn serve(socket: WebSocket, state: AppState) {
         ServerMessage::Hello {
             version: env!("CARGO_PKG_VERSION"),
             server_time: unix_millis(),
+            role: staff.map(|s| s.role),
         }
         .text(),
     );

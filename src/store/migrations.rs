@@ -161,7 +161,8 @@ mod tests {
 
     async fn tables(store: &Store) -> Vec<String> {
         let mut rows = store
-            .connection()
+            .conn()
+            .await
             .query(
                 "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
                 (),
@@ -204,7 +205,8 @@ mod tests {
         assert_eq!(store.schema_version().await.unwrap(), latest);
         let count: i64 = {
             let mut r = store
-                .connection()
+                .conn()
+                .await
                 .query("SELECT COUNT(*) FROM schema_migrations", ())
                 .await
                 .unwrap();

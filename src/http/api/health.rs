@@ -12,6 +12,7 @@ use crate::http::AppState;
     get,
     path = "/api/health",
     tag = "system",
+    extensions(("x-min-role" = json!("public"))),
     responses(
         (status = 200, description = "Every subsystem is up", body = Health),
         (status = 503, description = "Something is down; the body says what", body = Health),

@@ -41,6 +41,8 @@ struct State {
 
 struct Client {
     queue: mpsc::Sender<Utf8Bytes>,
+    /// Opened with a staff ticket: also receives staff-only channels.
+    staff: bool,
     /// Cancelled to disconnect the client.
     connection: CancellationToken,
     tournaments: HashSet<TournamentId>,
@@ -82,13 +84,14 @@ impl Hub {
         self.0.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn register(&self, connection: CancellationToken) -> Registration {
+    pub fn register(&self, connection: CancellationToken, staff: bool) -> Registration {
         let id = self.0.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
         self.state().clients.insert(
             id,
             Client {
                 queue: tx,
+                staff,
                 connection,
                 tournaments: HashSet::new(),
             },
@@ -145,15 +148,20 @@ impl Hub {
         self.0.dropped_slow.load(Ordering::Relaxed)
     }
 
-    /// Queues one message for every client following `tournament`.
-    pub fn publish(&self, tournament: TournamentId, text: Utf8Bytes) {
+    /// Queues one message for every client following `tournament` that may see
+    /// `channel` (staff-only channels reach staff connections only).
+    pub fn publish(&self, tournament: TournamentId, channel: Channel, text: Utf8Bytes) {
         let mut state = self.state();
         let Some(ids) = state.by_tournament.get(&tournament) else {
             return;
         };
         let slow: Vec<ClientId> = ids
             .iter()
-            .filter(|id| state.clients[id].queue.try_send(text.clone()).is_err())
+            .filter(|id| {
+                let client = &state.clients[id];
+                (channel.is_public() || client.staff)
+                    && client.queue.try_send(text.clone()).is_err()
+            })
             .copied()
             .collect();
         for id in slow {
@@ -170,11 +178,8 @@ impl Hub {
     }
 
     /// Turns a NATS message into the JSON sent to clients, if it is for them at all.
-    fn frame(&self, message: &async_nats::Message) -> Option<(TournamentId, Utf8Bytes)> {
+    fn frame(&self, message: &async_nats::Message) -> Option<(TournamentId, Channel, Utf8Bytes)> {
         let (tournament, channel) = self.0.subjects.parse(message.subject.as_str())?;
-        if !channel.is_public() {
-            return None;
-        }
         let data: &serde_json::value::RawValue = match serde_json::from_slice(&message.payload) {
             Ok(data) => data,
             Err(e) => {
@@ -189,7 +194,7 @@ impl Hub {
             data,
         })
         .ok()?;
-        Some((tournament, text.into()))
+        Some((tournament, channel, text.into()))
     }
 
     /// Subscribes to every tournament subject of the venue. async-nats renews the
@@ -209,8 +214,8 @@ impl Hub {
                 _ = shutdown.cancelled() => break,
                 message = subscription.next() => match message {
                     Some(message) => {
-                        if let Some((tournament, text)) = self.frame(&message) {
-                            self.publish(tournament, text);
+                        if let Some((tournament, channel, text)) = self.frame(&message) {
+                            self.publish(tournament, channel, text);
                         }
                     }
                     None => break,
@@ -252,16 +257,31 @@ mod tests {
     fn publications_reach_only_subscribers_of_that_tournament() {
         let hub = hub();
         let (a, b) = (TournamentId::new(), TournamentId::new());
-        let mut one = hub.register(CancellationToken::new());
-        let mut two = hub.register(CancellationToken::new());
+        let mut one = hub.register(CancellationToken::new(), false);
+        let mut two = hub.register(CancellationToken::new(), false);
         hub.subscribe(one.id, a).unwrap();
         hub.subscribe(two.id, b).unwrap();
-        hub.publish(a, "for a".into());
+        hub.publish(a, Channel::State, "for a".into());
         assert_eq!(one.queue.try_recv().unwrap().as_str(), "for a");
         assert!(two.queue.try_recv().is_err());
         hub.unsubscribe(one.id, a);
-        hub.publish(a, "again".into());
+        hub.publish(a, Channel::State, "again".into());
         assert!(one.queue.try_recv().is_err());
+    }
+
+    #[test]
+    fn staff_channels_reach_staff_connections_only() {
+        let hub = hub();
+        let t = TournamentId::new();
+        let mut public = hub.register(CancellationToken::new(), false);
+        let mut staff = hub.register(CancellationToken::new(), true);
+        hub.subscribe(public.id, t).unwrap();
+        hub.subscribe(staff.id, t).unwrap();
+        hub.publish(t, Channel::Audit, "audit".into());
+        hub.publish(t, Channel::State, "state".into());
+        assert_eq!(public.queue.try_recv().unwrap().as_str(), "state");
+        assert_eq!(staff.queue.try_recv().unwrap().as_str(), "audit");
+        assert_eq!(staff.queue.try_recv().unwrap().as_str(), "state");
     }
 
     #[test]
@@ -269,12 +289,12 @@ mod tests {
         let hub = hub();
         let t = TournamentId::new();
         let slow_conn = CancellationToken::new();
-        let slow = hub.register(slow_conn.clone());
-        let mut fast = hub.register(CancellationToken::new());
+        let slow = hub.register(slow_conn.clone(), false);
+        let mut fast = hub.register(CancellationToken::new(), false);
         hub.subscribe(slow.id, t).unwrap();
         hub.subscribe(fast.id, t).unwrap();
         for i in 0..=CLIENT_QUEUE {
-            hub.publish(t, i.to_string().into());
+            hub.publish(t, Channel::State, i.to_string().into());
             assert_eq!(fast.queue.try_recv().unwrap().as_str(), i.to_string());
         }
         assert!(slow_conn.is_cancelled());
@@ -286,7 +306,7 @@ mod tests {
     #[test]
     fn subscriptions_are_bounded() {
         let hub = hub();
-        let c = hub.register(CancellationToken::new());
+        let c = hub.register(CancellationToken::new(), false);
         for _ in 0..MAX_SUBSCRIPTIONS {
             hub.subscribe(c.id, TournamentId::new()).unwrap();
         }
@@ -297,7 +317,7 @@ mod tests {
     }
 
     #[test]
-    fn only_public_json_publications_are_framed() {
+    fn json_publications_are_framed_with_their_channel() {
         let hub = hub();
         let subjects = Subjects::new("main".parse().unwrap());
         let t = TournamentId::new();
@@ -310,22 +330,22 @@ mod tests {
             description: None,
             length: payload.len(),
         };
-        let (id, text) = hub
+        let (id, channel, text) = hub
             .frame(&msg(
                 subjects.tournament(t, Channel::State),
                 r#"{"level":3}"#,
             ))
             .unwrap();
-        assert_eq!(id, t);
+        assert_eq!((id, channel), (t, Channel::State));
         let v: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
         assert_eq!(v["type"], "publication");
         assert_eq!(v["channel"], "state");
         assert_eq!(v["tournament"], t.to_string());
         assert_eq!(v["data"]["level"], 3);
-        assert!(
-            hub.frame(&msg(subjects.tournament(t, Channel::Audit), "{}"))
-                .is_none()
-        );
+        let (_, channel, _) = hub
+            .frame(&msg(subjects.tournament(t, Channel::Audit), "{}"))
+            .unwrap();
+        assert_eq!(channel, Channel::Audit);
         assert!(
             hub.frame(&msg(subjects.tournament(t, Channel::State), "not json"))
                 .is_none()
