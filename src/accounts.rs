@@ -28,7 +28,7 @@ pub enum AccountError {
     Forbidden,
     #[error("wrong name or PIN")]
     InvalidCredentials,
-    #[error("too many failed attempts: try again in {} s", .0.as_secs().max(1))]
+    #[error("too many failed attempts: try again in {} s", crate::auth::throttle::whole_seconds(*.0))]
     Throttled(Duration),
     #[error("that setup code is not right")]
     InvalidSetupCode,
@@ -470,7 +470,7 @@ impl Accounts {
         let op = operators::get(&*self.store.conn().await, id)
             .await?
             .ok_or(AccountError::NotFound)?;
-        self.throttle().unlock(&Key::Operator(id.to_string()));
+        self.throttle().unlock_operator(&id.to_string());
         self.record(Some(actor.id), "operator.unlocked", json!({"operator": id}))
             .await?;
         Ok(self.view(&op))

@@ -12,6 +12,12 @@ pub const LOCK_FOR: Duration = Duration::from_secs(15 * 60);
 /// Entries kept at most; expired ones are pruned first when it fills up.
 const MAX_ENTRIES: usize = 10_000;
 
+/// A wait in whole seconds, rounded up and at least 1: a client that waits this long
+/// (`Retry-After`) is let in.
+pub fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_millis().div_ceil(1000) as u64).max(1)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
     /// The operator id as sent (also unknown ones, so guessing ids is throttled too).
@@ -100,8 +106,11 @@ impl Throttle {
         }
     }
 
-    pub fn unlock(&mut self, key: &Key) {
-        self.entries.remove(key);
+    /// An admin lifts a lockout: the operator's, and every address's (the phone the
+    /// operator uses may be locked too).
+    pub fn unlock_operator(&mut self, operator: &str) {
+        self.entries
+            .retain(|key, _| matches!(key, Key::Operator(id) if id != operator));
     }
 
     /// Until when `key` is locked out (after 10 failures), if it is.
@@ -164,14 +173,26 @@ mod tests {
             t.fail(&keys(), now);
         }
         assert!(t.check(&keys(), now).is_err());
-        t.unlock(&keys()[0]);
-        t.unlock(&keys()[1]);
+        let other = Key::Operator("other".into());
+        t.fail(std::slice::from_ref(&other), now);
+        t.unlock_operator("op");
         assert_eq!(t.check(&keys(), now), Ok(()));
+        assert!(
+            t.entries.contains_key(&other),
+            "other operators keep their count"
+        );
         for _ in 0..4 {
             t.fail(&keys(), now);
         }
         t.succeed(&keys());
         assert_eq!(t.fail(&keys(), now), None, "counting from zero again");
+    }
+
+    #[test]
+    fn waits_round_up() {
+        assert_eq!(whole_seconds(Duration::from_millis(1999)), 2);
+        assert_eq!(whole_seconds(Duration::from_secs(2)), 2);
+        assert_eq!(whole_seconds(Duration::ZERO), 1);
     }
 
     #[test]

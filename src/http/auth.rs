@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::error::ApiError;
 use crate::accounts::AccountError;
-use crate::auth::{Role, Staff};
+use crate::auth::{Role, Staff, throttle};
 
 pub trait MinRole {
     const ROLE: Role;
@@ -85,7 +85,7 @@ impl From<AccountError> for ApiError {
         };
         let mut error = ApiError::new(status, code, e.to_string());
         if let E::Throttled(wait) = e {
-            error.retry_after = Some(wait.as_secs().max(1));
+            error.retry_after = Some(throttle::whole_seconds(wait));
         }
         error
     }

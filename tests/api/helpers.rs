@@ -353,3 +353,93 @@ pub async fn start_external_nats() -> ExternalNats {
         _dir: dir,
     }
 }
+
+/// The first-boot setup code, from leaf's log.
+pub fn setup_code(app: &TestApp) -> String {
+    let logs = app.logs();
+    let at = logs
+        .find("Setup code: ")
+        .unwrap_or_else(|| panic!("no setup code in the log:\n{logs}"))
+        + "Setup code: ".len();
+    logs[at..at + 9].to_owned()
+}
+
+/// A logged-in member of staff.
+pub struct Login {
+    pub id: String,
+    pub token: String,
+}
+
+impl TestApp {
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.http.post(format!("{}{path}", self.url)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn get_with(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Completes first-boot setup with admin "Admin", PIN 135790.
+    pub async fn setup_admin(&self) -> Login {
+        let r = self
+            .post_json(
+                "/api/setup",
+                serde_json::json!({"code": setup_code(self), "name": "Admin", "pin": "135790"}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let body: Value = r.json().await.unwrap();
+        Login {
+            id: body["operator"]["id"].as_str().unwrap().into(),
+            token: body["token"].as_str().unwrap().into(),
+        }
+    }
+
+    /// Creates an operator (as `admin`) and logs them in.
+    pub async fn add_operator(&self, admin: &Login, name: &str, role: &str, pin: &str) -> Login {
+        let r = self
+            .post_json(
+                "/api/operators",
+                serde_json::json!({"name": name, "role": role, "pin": pin}),
+                Some(&admin.token),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let id = r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        self.login(&id, pin).await
+    }
+
+    pub async fn login(&self, id: &str, pin: &str) -> Login {
+        let r = self
+            .post_json(
+                "/api/login",
+                serde_json::json!({"operator": id, "pin": pin}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        let body: Value = r.json().await.unwrap();
+        Login {
+            id: id.into(),
+            token: body["token"].as_str().unwrap().into(),
+        }
+    }
+}

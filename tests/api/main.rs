@@ -1,5 +1,6 @@
 //! Integration tests: a real leaf process, a real nats-server, no mocks.
 
+mod access;
 mod health;
 mod helpers;
 mod http;

@@ -5,14 +5,23 @@
 // connect (`watch_health`) and re-sends every tournament subscription after a
 // reconnect, so callers subscribe once and forget about the network.
 //
+// Staff: when a session exists (see session.js), every (re)connect first trades
+// the token for a single-use ticket (POST /api/ws-ticket) and opens
+// `/ws?ticket=…`; without a session the socket is public. Logging in or out
+// reconnects at once. A ticket refused at the upgrade (the socket closes before
+// it opens) is simply replaced by a new one on the next attempt; after a few
+// such failures in a row one public connection is made instead.
+//
 // Everything is exposed as Svelte stores, which work with `$store` in
 // components (runes mode included):
 //   connection  'idle' | 'connecting' | 'live' | 'reconnecting'
 //   health      latest Health object pushed by the server, or null
-//   hello       the server's hello ({version, server_time, clock_offset_ms}) or null
+//   hello       the server's hello ({version, server_time, clock_offset_ms, role}) or null;
+//               role is the staff role this connection carries, null when public
 //   lastError   last {error, message} frame from the server, or null
 // and functions:
 //   start()                 open the socket (idempotent; called by the root layout)
+//   restart()               drop the socket and connect again now (e.g. after login/logout)
 //   subscribe(id)           subscribe to a tournament; returns an unsubscribe fn (ref-counted)
 //   tournament(id)          readable store {channel: data, ...} of the latest publications;
 //                           subscribing to the store subscribes to the tournament
@@ -20,6 +29,7 @@
 //   send(obj)               send a frame if the socket is open (returns true if sent)
 
 import { readable, writable, get } from 'svelte/store';
+import { session, api } from './session.js';
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 5000;
@@ -27,6 +37,8 @@ const BACKOFF_MAX_MS = 5000;
 // all arrives for this long the socket is presumed dead (e.g. a phone that
 // slept, a pulled cable) and is replaced.
 const STALE_MS = 10000;
+// Staff sockets refused at the upgrade in a row before one public connection is made.
+const MAX_STAFF_FAILURES = 3;
 
 export const connection = writable('idle');
 export const health = writable(null);
@@ -41,6 +53,11 @@ let backoff = BACKOFF_MIN_MS;
 let retryTimer = null;
 /** @type {ReturnType<typeof setTimeout> | null} */
 let staleTimer = null;
+/** Bumped by restart(): answers to older ticket requests are ignored. */
+let generation = 0;
+/** A ticket request for the current generation is in flight. */
+let fetchingTicket = false;
+let staffFailures = 0;
 
 /** tournament id -> reference count */
 const subscriptions = new Map();
@@ -49,9 +66,11 @@ const tournamentStores = new Map();
 /** @type {Set<(msg: any) => void>} */
 const listeners = new Set();
 
-function socketUrl() {
+/** @param {string | null} [ticket] */
+function socketUrl(ticket) {
 	const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-	return `${scheme}://${location.host}/ws`;
+	const base = `${scheme}://${location.host}/ws`;
+	return ticket ? `${base}?ticket=${encodeURIComponent(ticket)}` : base;
 }
 
 /** Send a frame if the socket is open. */
@@ -116,7 +135,8 @@ function handleMessage(ev) {
 			hello.set({
 				version: msg.version,
 				server_time: msg.server_time,
-				clock_offset_ms: typeof msg.server_time === 'number' ? msg.server_time - Date.now() : 0
+				clock_offset_ms: typeof msg.server_time === 'number' ? msg.server_time - Date.now() : 0,
+				role: msg.role ?? null
 			});
 			break;
 		case 'health':
@@ -143,17 +163,46 @@ function handleMessage(ev) {
 }
 
 function connect() {
-	if (ws) return;
+	if (ws || fetchingTicket) return;
 	if (get(connection) !== 'reconnecting') connection.set('connecting');
+	if (!get(session) || staffFailures >= MAX_STAFF_FAILURES) {
+		staffFailures = 0;
+		open(null);
+		return;
+	}
+	const gen = generation;
+	fetchingTicket = true;
+	api('/api/ws-ticket', { method: 'POST' }).then(
+		(t) => {
+			if (gen !== generation) return;
+			fetchingTicket = false;
+			open(typeof t?.ticket === 'string' ? t.ticket : null);
+		},
+		(err) => {
+			if (gen !== generation) return;
+			fetchingTicket = false;
+			// 401: the session was dropped (restart() normally got here first);
+			// anything else (box unreachable, restarting): try again later.
+			if (err?.status === 401 || !get(session)) open(null);
+			else scheduleReconnect();
+		}
+	);
+}
+
+/** @param {string | null} ticket */
+function open(ticket) {
 	let sock;
 	try {
-		sock = new WebSocket(socketUrl());
+		sock = new WebSocket(socketUrl(ticket));
 	} catch {
 		scheduleReconnect();
 		return;
 	}
 	ws = sock;
+	let opened = false;
 	sock.onopen = () => {
+		opened = true;
+		if (ticket) staffFailures = 0;
 		backoff = BACKOFF_MIN_MS;
 		connection.set('live');
 		send({ type: 'watch_health' });
@@ -163,6 +212,8 @@ function connect() {
 	sock.onmessage = handleMessage;
 	sock.onclose = () => {
 		if (ws === sock) ws = null;
+		// Closed before it opened with a ticket: most likely refused (401).
+		if (ticket && !opened) staffFailures += 1;
 		scheduleReconnect();
 	};
 	sock.onerror = () => {
@@ -181,10 +232,39 @@ function reconnectNow() {
 	connect();
 }
 
+/** Drop the socket (and any pending ticket request) and connect again now. */
+export function restart() {
+	if (!started) return;
+	generation += 1;
+	fetchingTicket = false;
+	staffFailures = 0;
+	if (retryTimer) {
+		clearTimeout(retryTimer);
+		retryTimer = null;
+	}
+	if (staleTimer) {
+		clearTimeout(staleTimer);
+		staleTimer = null;
+	}
+	if (ws) drop(ws);
+	hello.set(null);
+	backoff = BACKOFF_MIN_MS;
+	connection.set('connecting');
+	connect();
+}
+
 /** Open the shared socket (idempotent). */
 export function start() {
 	if (started || typeof window === 'undefined') return;
 	started = true;
+	// Log in / log out (or a dropped token): reconnect with the new identity.
+	let token = get(session)?.token ?? null;
+	session.subscribe((s) => {
+		const next = s?.token ?? null;
+		if (next === token) return;
+		token = next;
+		restart();
+	});
 	window.addEventListener('online', reconnectNow);
 	document.addEventListener('visibilitychange', () => {
 		if (document.visibilityState === 'visible') reconnectNow();

@@ -1,6 +1,6 @@
 //! First-boot setup: the kiosk shows the code, a phone creates the first admin.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
@@ -42,25 +42,37 @@ pub async fn status(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> AppJson<SetupStatus> {
-    let code = state.accounts.setup_code();
-    let setup_url = format!("{}/setup", state.public_url);
-    let kiosk = peer.ip().is_loopback();
-    let code = code.filter(|_| kiosk);
-    let qr_svg = code.as_ref().and_then(|code| {
-        let url = format!("{setup_url}#code={code}");
-        qrcode::QrCode::new(url.as_bytes()).ok().map(|qr| {
-            qr.render::<qrcode::render::svg::Color>()
-                .min_dimensions(240, 240)
-                .quiet_zone(true)
-                .build()
-        })
-    });
-    AppJson(SetupStatus {
-        needed: state.accounts.setup_code().is_some(),
-        code,
-        setup_url,
-        qr_svg,
-    })
+    AppJson(SetupStatus::new(
+        state.accounts.setup_code(),
+        peer.ip(),
+        &state.public_url,
+    ))
+}
+
+impl SetupStatus {
+    /// What `peer` may see: the code and its QR only on the kiosk, the box itself.
+    fn new(code: Option<String>, peer: IpAddr, public_url: &str) -> Self {
+        let needed = code.is_some();
+        let setup_url = format!("{public_url}/setup");
+        // An IPv4 kiosk on a dual-stack socket shows up as ::ffff:127.0.0.1.
+        let kiosk = peer.to_canonical().is_loopback();
+        let code = code.filter(|_| kiosk);
+        let qr_svg = code.as_ref().and_then(|code| {
+            let url = format!("{setup_url}#code={code}");
+            qrcode::QrCode::new(url.as_bytes()).ok().map(|qr| {
+                qr.render::<qrcode::render::svg::Color>()
+                    .min_dimensions(240, 240)
+                    .quiet_zone(true)
+                    .build()
+            })
+        });
+        Self {
+            needed,
+            code,
+            setup_url,
+            qr_svg,
+        }
+    }
 }
 
 /// Creates the first admin with the setup code.
@@ -84,4 +96,28 @@ pub async fn complete(
         .complete_setup(&body.code, &body.name, &body.pin, peer.ip())
         .await?;
     Ok((StatusCode::CREATED, AppJson(session)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_kiosk_sees_the_code() {
+        let code = Some("ABCD-EFGH".to_owned());
+        for kiosk in ["127.0.0.1", "::1", "::ffff:127.0.0.1"] {
+            let s = SetupStatus::new(code.clone(), kiosk.parse().unwrap(), "http://leaf.local");
+            assert_eq!(s.code.as_deref(), Some("ABCD-EFGH"), "{kiosk}");
+            assert!(s.qr_svg.as_deref().unwrap().contains("<svg"), "{kiosk}");
+        }
+        for phone in ["192.168.1.20", "10.0.0.7", "fe80::1", "::ffff:192.168.1.20"] {
+            let s = SetupStatus::new(code.clone(), phone.parse().unwrap(), "http://leaf.local");
+            assert!(s.needed);
+            assert_eq!(s.code, None, "{phone}");
+            assert_eq!(s.qr_svg, None, "{phone}");
+        }
+        let done = SetupStatus::new(None, "127.0.0.1".parse().unwrap(), "http://leaf.local");
+        assert!(!done.needed && done.code.is_none());
+        assert_eq!(done.setup_url, "http://leaf.local/setup");
+    }
 }
