@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
 /// A tournament, identified by a UUID.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct TournamentId(Uuid);
 

@@ -9,6 +9,7 @@ pub mod app;
 pub mod auth;
 pub mod bus;
 pub mod config;
+pub mod engine;
 pub mod health;
 pub mod http;
 pub mod ids;
