@@ -2,8 +2,8 @@
 //! stopped in reverse order.
 //!
 //! config → data dir → secrets → database + migrations → NATS (managed child or
-//! `nats.url`) + streams → outbox relay → accounts → WebSocket hub → health monitor →
-//! HTTP. `READY=1` once healthy.
+//! `nats.url`) + streams → outbox relay → accounts → tournaments (replayed, one actor
+//! each) → WebSocket hub → health monitor → HTTP. `READY=1` once healthy.
 
 use std::net::SocketAddr;
 use std::os::unix::fs::DirBuilderExt;
@@ -25,6 +25,7 @@ use crate::http::{self, AppState, ws::Hub};
 use crate::store::{Store, StoreError, embedded_migrations};
 use crate::supervisor::nats_server::{self, ManagedNats, NatsServerError};
 use crate::supervisor::systemd;
+use crate::tournaments::{SystemClock, TournamentError, Tournaments, WallClock};
 
 /// How long HTTP connections get to finish once shutdown starts.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(4);
@@ -55,6 +56,8 @@ pub enum StartError {
     Key(#[from] keys::KeyError),
     #[error("cannot load operators: {0}")]
     Accounts(#[from] AccountError),
+    #[error("cannot load tournaments: {0}")]
+    Tournaments(#[from] TournamentError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +76,7 @@ pub struct Application {
     managed: Option<ManagedNats>,
     hub_task: tokio::task::JoinHandle<()>,
     relay_task: tokio::task::JoinHandle<()>,
+    tournaments: Arc<Tournaments>,
     shutdown: CancellationToken,
 }
 
@@ -142,11 +146,26 @@ impl Application {
         let accounts = Accounts::new(
             store.clone(),
             subjects.venue_audit(),
-            relay,
+            relay.clone(),
             &key,
             config.auth.session(),
         )
         .await?;
+
+        systemd::status("loading tournaments");
+        let clock: Arc<dyn WallClock> = Arc::new(SystemClock);
+        let tournaments = Arc::new(
+            Tournaments::load(
+                store.clone(),
+                subjects.clone(),
+                relay.clone(),
+                nats.clone(),
+                clock.clone(),
+                shutdown.clone(),
+            )
+            .await?,
+        );
+        tracing::info!(count = tournaments.count(), "tournaments loaded");
 
         systemd::status("starting the WebSocket hub");
         let hub = Hub::new(subjects);
@@ -160,6 +179,7 @@ impl Application {
             jetstream,
             child: managed.as_ref().map(|m| m.status()),
             hub: hub.clone(),
+            tournaments: tournaments.clone(),
             started,
         };
         let health = health::spawn_monitor(checker.clone(), shutdown.clone()).await;
@@ -175,6 +195,8 @@ impl Application {
             accounts: Arc::new(accounts),
             public_url: config.public_url(),
             checker,
+            tournaments: tournaments.clone(),
+            clock,
             health,
             hub,
             shutdown: shutdown.clone(),
@@ -188,6 +210,7 @@ impl Application {
             managed,
             hub_task,
             relay_task,
+            tournaments,
             shutdown,
         })
     }
@@ -208,6 +231,7 @@ impl Application {
             managed,
             hub_task,
             relay_task,
+            tournaments,
             shutdown,
         } = self;
         let addr = listener.local_addr().map_err(RunError::Serve)?;
@@ -258,6 +282,7 @@ impl Application {
             tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");
             server.abort();
         }
+        tournaments.stopped().await;
         let _ = hub_task.await;
         let _ = relay_task.await; // it makes a last attempt to empty the outbox
         if let Err(e) = nats.flush().await {

@@ -15,6 +15,7 @@ use crate::bus::{self, StreamCount};
 use crate::http::ws::Hub;
 use crate::store::Store;
 use crate::supervisor::nats_server::ChildStatus;
+use crate::tournaments::Tournaments;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 const MONITOR_INTERVAL: Duration = Duration::from_secs(1);
@@ -35,6 +36,7 @@ pub struct Health {
     pub database: DatabaseHealth,
     pub nats: NatsHealth,
     pub websocket: WebSocketHealth,
+    pub tournaments: TournamentsHealth,
     #[serde(skip)]
     checked_at: Instant,
 }
@@ -66,6 +68,13 @@ pub struct WebSocketHealth {
     pub clients: usize,
 }
 
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TournamentsHealth {
+    /// Every tournament's actor answered.
+    pub ok: bool,
+    pub count: usize,
+}
+
 impl Health {
     pub fn is_ok(&self) -> bool {
         self.status == Status::Ok
@@ -84,13 +93,18 @@ pub struct HealthChecker {
     pub jetstream: jetstream::Context,
     pub child: Option<Arc<ChildStatus>>,
     pub hub: Hub,
+    pub tournaments: Arc<Tournaments>,
     pub started: Instant,
 }
 
 impl HealthChecker {
     pub async fn check(&self) -> Health {
-        let (database, nats) = tokio::join!(self.check_database(), self.check_nats());
-        let ok = database.ok && nats.ok;
+        let (database, nats, actors_ok) = tokio::join!(
+            self.check_database(),
+            self.check_nats(),
+            self.tournaments.ping(CHECK_TIMEOUT)
+        );
+        let ok = database.ok && nats.ok && actors_ok;
         Health {
             status: if ok { Status::Ok } else { Status::Degraded },
             version: env!("CARGO_PKG_VERSION").into(),
@@ -99,6 +113,10 @@ impl HealthChecker {
             nats,
             websocket: WebSocketHealth {
                 clients: self.hub.client_count(),
+            },
+            tournaments: TournamentsHealth {
+                ok: actors_ok,
+                count: self.tournaments.count(),
             },
             checked_at: Instant::now(),
         }

@@ -24,6 +24,7 @@ use tower_http::trace::TraceLayer;
 use crate::accounts::Accounts;
 use crate::config::HttpConfig;
 use crate::health::{Health, HealthChecker};
+use crate::tournaments::{Tournaments, WallClock};
 use ws::Hub;
 
 #[derive(Clone)]
@@ -34,6 +35,8 @@ pub struct Inner {
     /// How phones reach this box, e.g. `http://leaf.local` (for the setup QR code).
     pub public_url: String,
     pub checker: HealthChecker,
+    pub tournaments: Arc<Tournaments>,
+    pub clock: Arc<dyn WallClock>,
     /// The latest report of the health monitor.
     pub health: watch::Receiver<Arc<Health>>,
     pub hub: Hub,

@@ -1,9 +1,11 @@
 //! libSQL, the system of record: opening the database with its durability settings and
 //! bringing its schema up to date.
 
+pub mod events;
 mod migrations;
 pub mod operators;
 pub mod outbox;
+pub mod templates;
 pub mod venue_events;
 
 use std::path::Path;

@@ -95,6 +95,7 @@ pub async fn publish_pending(store: &Store, js: &jetstream::Context) -> Result<u
             duplicate = ack.duplicate,
             "published"
         );
+        crate::fault::point("relay-after-ack");
         outbox::mark_sent(&*store.conn().await, message.seq).await?;
     }
     Ok(pending.len())

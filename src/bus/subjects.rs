@@ -3,6 +3,7 @@
 //!
 //! - `leaf.<venue>.t.<tournament>.audit`: every event of a tournament (stream `AUDIT`)
 //! - `leaf.<venue>.t.<tournament>.state`: its latest public snapshot (stream `STATE`)
+//! - `leaf.<venue>.t.<tournament>.tick`: the clock's position, live (no stream)
 //! - `leaf.<venue>.audit`: venue-level events such as operator changes (stream `AUDIT`)
 
 use crate::ids::{TournamentId, VenueSlug};
@@ -13,6 +14,9 @@ use crate::ids::{TournamentId, VenueSlug};
 pub enum Channel {
     Audit,
     State,
+    /// The clock's position, once a second (ten times in a level's last ten seconds);
+    /// core NATS only, kept by no stream.
+    Tick,
 }
 
 impl Channel {
@@ -20,6 +24,7 @@ impl Channel {
         match self {
             Channel::Audit => "audit",
             Channel::State => "state",
+            Channel::Tick => "tick",
         }
     }
 
@@ -27,13 +32,14 @@ impl Channel {
         match token {
             "audit" => Some(Channel::Audit),
             "state" => Some(Channel::State),
+            "tick" => Some(Channel::Tick),
             _ => None,
         }
     }
 
     /// Public channels may be shown to anyone, without logging in.
     pub fn is_public(self) -> bool {
-        matches!(self, Channel::State)
+        matches!(self, Channel::State | Channel::Tick)
     }
 }
 
@@ -88,7 +94,7 @@ mod tests {
     fn tournament_subjects_round_trip() {
         let s = subjects();
         let id = TournamentId::new();
-        for channel in [Channel::Audit, Channel::State] {
+        for channel in [Channel::Audit, Channel::State, Channel::Tick] {
             let subject = s.tournament(id, channel);
             assert_eq!(subject.split('.').count(), 5, "{subject}");
             assert_eq!(s.parse(&subject), Some((id, channel)));

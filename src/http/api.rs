@@ -5,6 +5,9 @@ pub mod health;
 pub mod operators;
 pub mod session;
 pub mod setup;
+pub mod templates;
+pub mod time;
+pub mod tournaments;
 
 use axum::Json;
 use axum::http::{StatusCode, Uri};
@@ -54,6 +57,18 @@ pub fn routes() -> axum::Router<AppState> {
         .routes(routes!(operators::list, operators::create))
         .routes(routes!(operators::update))
         .routes(routes!(operators::unlock))
+        .routes(routes!(tournaments::list, tournaments::create))
+        .routes(routes!(tournaments::get))
+        .routes(routes!(tournaments::command))
+        .routes(routes!(tournaments::events))
+        .routes(routes!(templates::list, templates::create))
+        .routes(routes!(
+            templates::get,
+            templates::update,
+            templates::delete
+        ))
+        .routes(routes!(templates::wizard))
+        .routes(routes!(time::get, time::set))
         .split_for_parts();
     router
         .route(

@@ -13,6 +13,10 @@ pub struct ErrorBody {
     pub error: String,
     /// A sentence for people.
     pub message: String,
+    /// With a version conflict (409): the tournament as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub state: Option<serde_json::Value>,
 }
 
 #[derive(Debug)]
@@ -22,6 +26,7 @@ pub struct ApiError {
     pub message: String,
     /// Seconds, sent as `Retry-After` (with 429).
     pub retry_after: Option<u64>,
+    pub state: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -31,6 +36,7 @@ impl ApiError {
             code: code.to_owned(),
             message: message.into(),
             retry_after: None,
+            state: None,
         }
     }
 
@@ -66,6 +72,7 @@ impl IntoResponse for ApiError {
             Json(ErrorBody {
                 error: self.code,
                 message: self.message,
+                state: self.state,
             }),
         )
             .into_response();

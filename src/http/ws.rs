@@ -29,6 +29,7 @@ pub use hub::{ClientId, Hub, SubscribeError};
 use super::AppState;
 use super::error::ApiError;
 use crate::auth::{Role, Staff};
+use crate::bus::Channel;
 use crate::health::Health;
 use crate::ids::TournamentId;
 
@@ -196,7 +197,22 @@ fn handle(
                 Err(e) => return error("invalid_tournament_id", e.to_string()),
             };
             match state.hub.subscribe(id, tournament) {
-                Ok(()) => Some(ServerMessage::Subscribed { tournament }.text()),
+                Ok(()) => {
+                    state
+                        .hub
+                        .send_to(id, ServerMessage::Subscribed { tournament }.text());
+                    // The full state at once; changes and ticks follow from the hub.
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        if let Ok(snapshot) = state.tournaments.snapshot(tournament).await {
+                            state.hub.send_to(
+                                id,
+                                Hub::publication(tournament, Channel::State, &snapshot),
+                            );
+                        }
+                    });
+                    None
+                }
                 Err(e @ SubscribeError::TooMany) => error("too_many_subscriptions", e.to_string()),
                 Err(SubscribeError::Gone) => None,
             }

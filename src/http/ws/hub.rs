@@ -177,6 +177,23 @@ impl Hub {
         }
     }
 
+    /// A publication frame for one value (the snapshot sent on subscribe).
+    pub fn publication(
+        tournament: TournamentId,
+        channel: Channel,
+        data: &impl Serialize,
+    ) -> Utf8Bytes {
+        let data = serde_json::value::to_raw_value(data).expect("serialises");
+        serde_json::to_string(&Publication {
+            r#type: "publication",
+            tournament,
+            channel,
+            data: &data,
+        })
+        .expect("serialises")
+        .into()
+    }
+
     /// Turns a NATS message into the JSON sent to clients, if it is for them at all.
     fn frame(&self, message: &async_nats::Message) -> Option<(TournamentId, Channel, Utf8Bytes)> {
         let (tournament, channel) = self.0.subjects.parse(message.subject.as_str())?;
