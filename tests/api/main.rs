@@ -6,4 +6,5 @@ mod helpers;
 mod http;
 mod lifecycle;
 mod systemd;
+mod tournaments;
 mod ws;
