@@ -193,7 +193,11 @@ impl Application {
                 })?;
         let state = AppState::new(http::Inner {
             accounts: Arc::new(accounts),
-            public_url: config.public_url(),
+            public_url: config.public_url(
+                listener
+                    .local_addr()
+                    .map_or(config.listen.port(), |a| a.port()),
+            ),
             checker,
             tournaments: tournaments.clone(),
             clock,

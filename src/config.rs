@@ -98,15 +98,12 @@ impl HttpConfig {
 }
 
 impl Config {
-    /// How phones reach this box.
-    pub fn public_url(&self) -> String {
-        self.http
-            .public_url
-            .clone()
-            .unwrap_or_else(|| match self.listen.port() {
-                80 => "http://leaf.local".to_owned(),
-                port => format!("http://leaf.local:{port}"),
-            })
+    /// How phones reach this box listening on `port` (the bound one: `listen` may say 0).
+    pub fn public_url(&self, port: u16) -> String {
+        self.http.public_url.clone().unwrap_or_else(|| match port {
+            80 => "http://leaf.local".to_owned(),
+            port => format!("http://leaf.local:{port}"),
+        })
     }
 }
 

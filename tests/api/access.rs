@@ -458,6 +458,12 @@ async fn the_setup_code_is_for_the_kiosk_and_works_once() {
     let kiosk: Value = app.get("/api/setup").await.json().await.unwrap();
     assert_eq!(kiosk["needed"], true);
     assert_eq!(kiosk["code"], code.as_str());
+    let port = app.url.rsplit(':').next().unwrap();
+    assert_eq!(
+        kiosk["setup_url"],
+        format!("http://leaf.local:{port}/setup"),
+        "the bound port, not 0"
+    );
     assert!(kiosk["qr_svg"].as_str().unwrap().starts_with("<?xml"));
     // What a phone (not on loopback) sees is checked in the unit tests of api::setup.
 

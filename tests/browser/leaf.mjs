@@ -1,7 +1,9 @@
 // Helpers for Leaf browser tests (run with `node --test tests/browser/` from
 // the repo root).
 //
-//   spawnLeaf()      start the real binary on a random port with a fresh data dir
+//   spawnLeaf()      start the real binary on a random port with a fresh data dir;
+//                    the handle can wait for a log line (waitForLine) and read the
+//                    first-boot setup code (setupCode)
 //   launchBrowser()  headless Debian Chromium via playwright-core (never downloads a browser)
 //   screenshot()     write a PNG to tests/browser/artifacts/
 
@@ -63,7 +65,9 @@ function waitForExit(proc, ms) {
  *
  * @param {{ args?: string[], env?: Record<string, string>, timeoutMs?: number }} [opts]
  * @returns {Promise<{ url: string, proc: import('node:child_process').ChildProcess,
- *   dataDir: string, output: () => string, stop: () => Promise<void> }>}
+ *   dataDir: string, output: () => string, stop: () => Promise<void>,
+ *   waitForLine: (re: RegExp, timeoutMs?: number) => Promise<RegExpExecArray>,
+ *   setupCode: (timeoutMs?: number) => Promise<string> }>}
  */
 export async function spawnLeaf(opts = {}) {
 	const bin = path.resolve(REPO_ROOT, process.env.LEAF_BIN || 'target/debug/leaf');
@@ -89,6 +93,8 @@ export async function spawnLeaf(opts = {}) {
 	/** @type {string[]} */
 	const lines = [];
 	const output = () => lines.join('\n');
+	/** @type {Set<(line: string) => void>} */
+	const lineWaiters = new Set();
 	const verbose = !!process.env.LEAF_TEST_VERBOSE;
 
 	let stopped = false;
@@ -133,6 +139,7 @@ export async function spawnLeaf(opts = {}) {
 			lines.push(line);
 			if (lines.length > MAX_OUTPUT_LINES) lines.splice(0, lines.length - MAX_OUTPUT_LINES);
 			if (verbose) process.stderr.write(`[leaf ${stream}] ${line}\n`);
+			for (const waiter of lineWaiters) waiter(line);
 			const m = !settled && LISTENING.exec(line);
 			if (m) finish(null, m[1].replace(/[.\/]+$/, ''));
 		};
@@ -145,7 +152,37 @@ export async function spawnLeaf(opts = {}) {
 		throw err;
 	});
 
-	return { url, proc, dataDir, output, stop };
+	/**
+	 * The first output line (already seen or still to come) matching `re`.
+	 * @param {RegExp} re
+	 * @param {number} [timeoutMs]
+	 */
+	const waitForLine = (re, timeoutMs = 10_000) =>
+		new Promise((resolve, reject) => {
+			for (const line of lines) {
+				const m = re.exec(line);
+				if (m) return resolve(m);
+			}
+			const timer = setTimeout(() => {
+				lineWaiters.delete(onLine);
+				reject(new Error(`no output line matched ${re} within ${timeoutMs} ms\n--- output ---\n${output()}`));
+			}, timeoutMs);
+			/** @param {string} line */
+			function onLine(line) {
+				const m = re.exec(line);
+				if (!m) return;
+				clearTimeout(timer);
+				lineWaiters.delete(onLine);
+				resolve(m);
+			}
+			lineWaiters.add(onLine);
+		});
+
+	/** The one-time setup code leaf logs on first boot (`Setup code: ABCD-EFGH`). */
+	const setupCode = async (timeoutMs) =>
+		(await waitForLine(/Setup code: ([A-Z0-9]{4}-[A-Z0-9]{4})/, timeoutMs))[1];
+
+	return { url, proc, dataDir, output, stop, waitForLine, setupCode };
 }
 
 export const CHROMIUM_ARGS = [
@@ -175,14 +212,17 @@ export async function launchBrowser(opts = {}) {
 }
 
 /**
- * Full-page PNG to tests/browser/artifacts/<name>(.png).
+ * Full-page PNG to tests/browser/artifacts/<name>(.png). `{ fullPage: false }`
+ * keeps to the viewport: what a phone shows, with the bottom tab bar where it
+ * really is (full-page captures draw sticky/fixed bars at the viewport's edge).
  * @param {import('playwright-core').Page} page
  * @param {string} name
+ * @param {{ fullPage?: boolean }} [opts]
  */
-export async function screenshot(page, name) {
+export async function screenshot(page, name, { fullPage = true } = {}) {
 	await mkdir(ARTIFACTS_DIR, { recursive: true });
 	const file = path.join(ARTIFACTS_DIR, name.endsWith('.png') ? name : `${name}.png`);
-	await page.screenshot({ path: file, fullPage: true });
+	await page.screenshot({ path: file, fullPage });
 	return file;
 }
 

@@ -172,7 +172,9 @@ function connect() {
 	}
 	const gen = generation;
 	fetchingTicket = true;
-	api('/api/ws-ticket', { method: 'POST' }).then(
+	// A box that does not answer must not leave us waiting forever.
+	const signal = typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(10_000) : undefined;
+	api('/api/ws-ticket', { method: 'POST', signal }).then(
 		(t) => {
 			if (gen !== generation) return;
 			fetchingTicket = false;

@@ -162,15 +162,6 @@ export async function init() {
 	}
 }
 
-/** Re-read /api/me (e.g. after editing one's own operator). */
-export async function refreshMe() {
-	const s = get(session);
-	if (!s) return null;
-	const op = await api('/api/me');
-	if (get(session)?.token === s.token) updateOperator(op);
-	return op;
-}
-
 /** @param {any} s */
 export const isAdmin = (s) => s?.operator?.role === 'admin';
 
