@@ -224,31 +224,12 @@ impl Accounts {
             active: true,
             token_version: 1,
         };
-        {
-            let conn = self.store.conn().await;
-            let tx = conn.transaction().await?;
-            if operators::active_admins(&tx).await? > 0 {
-                return Err(AccountError::SetupDone);
-            }
-            operators::insert(&tx, &op)
-                .await
-                .map_err(|e| self.operator_error(e, &op.name))?;
-            venue_events::append(
-                &tx,
-                &self.audit_subject,
-                "setup.completed",
-                Some(op.id),
-                json!({"operator": op.id, "name": op.name, "role": op.role}),
-            )
-            .await?;
-            tx.commit().await?;
-        }
+        self.insert_operator(&op, op.id, "setup.completed").await?;
         self.setup
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .consume();
         self.throttle().succeed(&keys);
-        self.relay.wake();
         tracing::info!(operator = %op.id, "first admin created; setup code retired");
         Ok(self.session(&op))
     }
@@ -362,23 +343,8 @@ impl Accounts {
             active: true,
             token_version: 1,
         };
-        {
-            let conn = self.store.conn().await;
-            let tx = conn.transaction().await?;
-            operators::insert(&tx, &op)
-                .await
-                .map_err(|e| self.operator_error(e, &op.name))?;
-            venue_events::append(
-                &tx,
-                &self.audit_subject,
-                "operator.created",
-                Some(actor.id),
-                json!({"operator": op.id, "name": op.name, "role": op.role}),
-            )
+        self.insert_operator(&op, actor.id, "operator.created")
             .await?;
-            tx.commit().await?;
-        }
-        self.relay.wake();
         Ok(self.view(&op))
     }
 
@@ -501,6 +467,37 @@ impl Accounts {
             let conn = self.store.conn().await;
             let tx = conn.transaction().await?;
             venue_events::append(&tx, &self.audit_subject, kind, actor, data).await?;
+            tx.commit().await?;
+        }
+        self.relay.wake();
+        Ok(())
+    }
+
+    /// Inserts an operator with its venue event. Setup (`setup.completed`) inserts only
+    /// while no admin exists, checked in the same transaction.
+    async fn insert_operator(
+        &self,
+        op: &OperatorRow,
+        actor: OperatorId,
+        kind: &str,
+    ) -> Result<(), AccountError> {
+        {
+            let conn = self.store.conn().await;
+            let tx = conn.transaction().await?;
+            if kind == "setup.completed" && operators::active_admins(&tx).await? > 0 {
+                return Err(AccountError::SetupDone);
+            }
+            operators::insert(&tx, op)
+                .await
+                .map_err(|e| self.operator_error(e, &op.name))?;
+            venue_events::append(
+                &tx,
+                &self.audit_subject,
+                kind,
+                Some(actor),
+                json!({"operator": op.id, "name": op.name, "role": op.role}),
+            )
+            .await?;
             tx.commit().await?;
         }
         self.relay.wake();

@@ -317,6 +317,12 @@ fn validate(setup: &Setup) -> Result<(), TournamentError> {
     setup.structure.validate().map_err(|e| invalid(&e))?;
     setup.chip_set.validate().map_err(|e| invalid(&e))?;
     setup.buy_in.validate().map_err(|e| invalid(&e))?;
+    if let Some((level, amount)) = setup.structure.first_unpayable(&setup.chip_set.values()) {
+        return Err(TournamentError::Invalid(format!(
+            "level {}: {amount} cannot be paid with the chips in play",
+            level + 1
+        )));
+    }
     Ok(())
 }
 

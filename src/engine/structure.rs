@@ -116,6 +116,34 @@ impl Structure {
         &self.levels[index.min(self.levels.len() - 1)]
     }
 
+    /// The first amount (level index, amount) that cannot be paid with the chips in
+    /// play: every blind and ante must be a whole number of the smallest chip still in
+    /// play, after the chip-ups of earlier breaks.
+    pub fn first_unpayable(&self, chips: &[u64]) -> Option<(usize, u64)> {
+        let mut in_play: Vec<u64> = chips.to_vec();
+        in_play.sort_unstable();
+        for (i, level) in self.levels.iter().enumerate() {
+            match level {
+                Level::Round {
+                    small_blind,
+                    big_blind,
+                    ante,
+                    ..
+                } => {
+                    let smallest = *in_play.first()?;
+                    if let Some(v) = [small_blind, big_blind, ante]
+                        .into_iter()
+                        .find(|v| *v % smallest != 0)
+                    {
+                        return Some((i, *v));
+                    }
+                }
+                Level::Break { chip_up, .. } => in_play.retain(|c| !chip_up.contains(c)),
+            }
+        }
+        None
+    }
+
     /// The 1-based number of the round at `index` (breaks have none), as shown on the wall.
     pub fn round_number(&self, index: usize) -> Option<usize> {
         if self.level(index).is_break() {
@@ -175,6 +203,24 @@ mod tests {
             levels: vec![round(25, 50, 0)],
         };
         assert_eq!(zero.validate(), Err(StructureError::Duration(1)));
+    }
+
+    #[test]
+    fn unpayable_amounts_are_found_after_chip_ups() {
+        let s = Structure {
+            levels: vec![
+                round(25, 50, 20),
+                Level::Break {
+                    duration_secs: 600,
+                    chip_up: vec![25],
+                },
+                round(50, 100, 20),
+                round(150, 300, 20),
+            ],
+        };
+        assert_eq!(s.first_unpayable(&[25, 100]), Some((2, 50)));
+        assert_eq!(s.first_unpayable(&[25, 50, 100]), None);
+        assert_eq!(s.first_unpayable(&[100]), Some((0, 25)));
     }
 
     #[test]

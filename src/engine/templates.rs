@@ -103,36 +103,12 @@ pub fn builtin_setup(key: &str, name: &str) -> Option<Setup> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::structure::Level;
 
     #[test]
     fn builtins_are_valid_and_payable() {
         for (key, _, s, stack, _) in builtin_structures() {
             s.validate().unwrap_or_else(|e| panic!("{key}: {e}"));
-            let mut smallest = 25;
-            for level in &s.levels {
-                match level {
-                    Level::Round {
-                        small_blind,
-                        big_blind,
-                        ante,
-                        ..
-                    } => {
-                        for v in [small_blind, big_blind, ante] {
-                            assert_eq!(v % smallest, 0, "{key}: {v} with smallest chip {smallest}");
-                        }
-                    }
-                    Level::Break { chip_up, .. } => {
-                        if chip_up.contains(&smallest) {
-                            smallest = *standard_chips()
-                                .values()
-                                .iter()
-                                .find(|v| !chip_up.contains(v))
-                                .unwrap();
-                        }
-                    }
-                }
-            }
+            assert_eq!(s.first_unpayable(&standard_chips().values()), None, "{key}");
             assert!(stack >= 100 * 50, "{key}");
             assert!(builtin_setup(key, "x").is_some());
         }

@@ -89,18 +89,23 @@ fn name_taken(e: libsql::Error) -> OperatorError {
     }
 }
 
+/// The row's values, in column order (`?1` … `?6`).
+fn params(op: &OperatorRow) -> impl libsql::params::IntoParams {
+    libsql::params![
+        op.id.to_string(),
+        op.name.clone(),
+        op.role.as_str(),
+        op.pin_hash.clone(),
+        op.active as i64,
+        op.token_version
+    ]
+}
+
 pub async fn insert(conn: &libsql::Connection, op: &OperatorRow) -> Result<(), OperatorError> {
     conn.execute(
         "INSERT INTO operators (id, name, role, pin_hash, active, token_version) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        libsql::params![
-            op.id.to_string(),
-            op.name.clone(),
-            op.role.as_str(),
-            op.pin_hash.clone(),
-            op.active as i64,
-            op.token_version
-        ],
+        params(op),
     )
     .await
     .map_err(name_taken)?;
@@ -112,14 +117,7 @@ pub async fn update(conn: &libsql::Connection, op: &OperatorRow) -> Result<(), O
     conn.execute(
         "UPDATE operators SET name = ?2, role = ?3, pin_hash = ?4, active = ?5, \
          token_version = ?6, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
-        libsql::params![
-            op.id.to_string(),
-            op.name.clone(),
-            op.role.as_str(),
-            op.pin_hash.clone(),
-            op.active as i64,
-            op.token_version
-        ],
+        params(op),
     )
     .await
     .map_err(name_taken)?;

@@ -3,7 +3,9 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::helpers::{Options, process_exists, spawn_app, spawn_with, start_external_nats};
+use crate::helpers::{
+    NATS_SERVER, Options, process_exists, spawn_app, spawn_with, start_external_nats,
+};
 
 #[tokio::test]
 async fn health_is_ok_when_every_subsystem_is_up() {
@@ -30,8 +32,16 @@ async fn health_is_ok_when_every_subsystem_is_up() {
 
 #[tokio::test]
 async fn health_goes_503_while_the_nats_child_is_dead_and_back_after_its_restart() {
-    let app = spawn_app().await;
+    // leaf runs its own copy of nats-server, so the test can hold the restart back
+    // (take the binary away) long enough to see the outage for certain.
+    let bin = tempfile::tempdir().unwrap();
+    let server = bin.path().join("nats-server");
+    std::fs::copy(NATS_SERVER, &server).unwrap();
+    let app =
+        spawn_with(Options::default().env("LEAF_NATS_SERVER", server.to_str().unwrap())).await;
     let first = app.nats_pid().expect("leaf runs a nats-server child");
+    let away = bin.path().join("away");
+    std::fs::rename(&server, &away).unwrap();
     kill(Pid::from_raw(first as i32), Signal::SIGKILL).unwrap();
 
     let down = app.wait_for_health(503, Duration::from_secs(5)).await;
@@ -39,8 +49,20 @@ async fn health_goes_503_while_the_nats_child_is_dead_and_back_after_its_restart
     assert_eq!(down["nats"]["ok"], false);
     assert!(down["nats"]["error"].is_string());
     assert_eq!(down["database"]["ok"], true, "only NATS is down");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        app.health().await.0,
+        503,
+        "still down while it cannot restart"
+    );
+    assert!(
+        app.logs().contains("cannot restart nats-server"),
+        "{}",
+        app.logs()
+    );
 
-    let up = app.wait_for_health(200, Duration::from_secs(20)).await;
+    std::fs::rename(&away, &server).unwrap();
+    let up = app.wait_for_health(200, Duration::from_secs(30)).await;
     assert!(up["nats"]["restarts"].as_u64().unwrap() >= 1, "{up}");
     let second = app.nats_pid().expect("a new child");
     assert_ne!(first, second);
