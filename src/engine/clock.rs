@@ -118,22 +118,6 @@ impl Clock {
             self.anchor(next, now);
         }
     }
-
-    /// Play time left until the next break starts, if one lies ahead.
-    pub fn until_next_break(&self, structure: &Structure, now: Millis) -> Option<i64> {
-        let position = self.at(structure, now);
-        if structure.level(position.level).is_break() {
-            return None;
-        }
-        let mut total = position.remaining_ms;
-        for level in &structure.levels[position.level + 1..] {
-            if level.is_break() {
-                return Some(total);
-            }
-            total += level.duration_ms();
-        }
-        None
-    }
 }
 
 #[cfg(test)]
@@ -218,7 +202,6 @@ mod tests {
         c.set_level(&s, 0, 10 * MIN);
         c.adjust(&s, -25 * MIN, 10 * MIN); // more than is left: the level ends
         assert_eq!(c.at(&s, 10 * MIN).level, 1);
-        assert_eq!(c.until_next_break(&s, 10 * MIN), Some(20 * MIN));
     }
 
     #[derive(Debug, Clone)]

@@ -245,7 +245,32 @@ impl Tournament {
     }
 
     pub fn position(&self, now: Millis) -> Position {
+        if !self.clock.started {
+            // Before the start: the first level, with all its time.
+            return Position {
+                level: 0,
+                remaining_ms: self.setup.structure.level(0).duration_ms(),
+                elapsed_ms: 0,
+            };
+        }
         self.clock.at(&self.setup.structure, now)
+    }
+
+    /// Play time until the next break starts, if one lies ahead.
+    pub fn until_next_break(&self, now: Millis) -> Option<i64> {
+        let s = &self.setup.structure;
+        let position = self.position(now);
+        if s.level(position.level).is_break() {
+            return None;
+        }
+        let mut total = position.remaining_ms;
+        for level in &s.levels[position.level + 1..] {
+            if level.is_break() {
+                return Some(total);
+            }
+            total += level.duration_ms();
+        }
+        None
     }
 
     /// Checks `command` at `now` against this state (and its log, for undo) and returns
@@ -350,7 +375,7 @@ impl Tournament {
                 remaining_ms: position.remaining_ms,
                 level_ends_at: self.clock.running.then_some(now + position.remaining_ms),
                 elapsed_ms: position.elapsed_ms,
-                until_break_ms: self.clock.until_next_break(s, now),
+                until_break_ms: self.until_next_break(now),
                 check_time: self.check_time,
                 on_break: level.is_break(),
                 last_level: position.level + 1 == s.levels.len(),
@@ -362,6 +387,8 @@ impl Tournament {
                 _ => Vec::new(),
             },
             levels: s.levels.len(),
+            structure: s.clone(),
+            chip_set: self.setup.chip_set.clone(),
             players: PlayerCounts::default(),
         }
     }
@@ -409,6 +436,10 @@ pub struct PublicState {
     /// Denominations coloured up during the current break.
     pub chip_up: Vec<u64>,
     pub levels: usize,
+    /// The tournament's own structure (for the level list and jumps).
+    pub structure: Structure,
+    /// Its chips (colours for chip-up notices).
+    pub chip_set: ChipSet,
     pub players: PlayerCounts,
 }
 
@@ -448,6 +479,24 @@ mod tests {
             log.push(event);
         }
         Ok(())
+    }
+
+    #[test]
+    fn before_the_start_the_first_level_shows_its_full_time() {
+        let (t, _) = created();
+        let first = t.setup.structure.levels[0].duration_ms();
+        let public = t.public(123);
+        assert_eq!(public.clock.remaining_ms, first);
+        assert_eq!(public.clock.level_ends_at, None);
+        let to_break: i64 = t
+            .setup
+            .structure
+            .levels
+            .iter()
+            .take_while(|l| !l.is_break())
+            .map(|l| l.duration_ms())
+            .sum();
+        assert_eq!(public.clock.until_break_ms, Some(to_break));
     }
 
     #[test]

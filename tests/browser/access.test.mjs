@@ -240,7 +240,9 @@ describe('staff access', { timeout: 240_000 }, () => {
 			await page.getByTestId('setup-not-needed').waitFor();
 			await page.getByTestId('setup-login').waitFor();
 			await page.goto(leaf.url + '/display', { waitUntil: 'domcontentloaded' });
-			await page.getByTestId('display-placeholder').waitFor();
+			await page.getByTestId('display-lobby').waitFor();
+			await page.getByTestId('display-tod').waitFor();
+			await screenshot(page, 'display-lobby-empty.png');
 		});
 	});
 });

@@ -96,9 +96,9 @@ describe('home page health', { timeout: 180_000 }, () => {
 				waitUntil: 'domcontentloaded'
 			});
 			assert.equal(res?.status(), 200, 'GET /display/... status');
-			// A fresh box shows the first-boot setup code on displays; later, the placeholder.
+			// A fresh box shows the first-boot setup code on displays; later, the lobby.
 			await page
-				.locator('[data-testid=display-placeholder], [data-testid=display-setup]')
+				.locator('[data-testid=display-lobby], [data-testid=display-setup]')
 				.waitFor({ state: 'visible', timeout: WAIT_MS });
 			assert.deepEqual(problems, []);
 		} finally {

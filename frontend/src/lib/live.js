@@ -25,6 +25,8 @@
 //   subscribe(id)           subscribe to a tournament; returns an unsubscribe fn (ref-counted)
 //   tournament(id)          readable store {channel: data, ...} of the latest publications;
 //                           subscribing to the store subscribes to the tournament
+//   watchTournament(id, fn) subscribe and call fn(channel, data) for each of its publications
+//                           ('state' = PublicState, 'tick' = clock position); returns a stop fn
 //   onMessage(fn)           raw listener for every parsed server frame; returns a remover
 //   send(obj)               send a frame if the socket is open (returns true if sent)
 
@@ -329,4 +331,23 @@ export function tournament(tournamentId) {
 export function onMessage(fn) {
 	listeners.add(fn);
 	return () => listeners.delete(fn);
+}
+
+/**
+ * Subscribe to a tournament and get each publication as it arrives:
+ * `fn('state', PublicState)` at once after subscribing and on every change,
+ * `fn('tick', {server_time, version, level, remaining_ms, level_ends_at, elapsed_ms, running})`
+ * while the clock runs. Returns a function that stops both.
+ * @param {string} tournamentId
+ * @param {(channel: string, data: any) => void} fn
+ */
+export function watchTournament(tournamentId, fn) {
+	const stopListening = onMessage((msg) => {
+		if (msg.type === 'publication' && msg.tournament === tournamentId) fn(msg.channel, msg.data);
+	});
+	const stopRemote = subscribe(tournamentId);
+	return () => {
+		stopRemote();
+		stopListening();
+	};
 }

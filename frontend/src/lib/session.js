@@ -5,7 +5,7 @@
 //   checked       store: true once the stored token has been checked with /api/me (or there was none)
 //   api(path, {method, body, auth})
 //                 fetch JSON; adds the bearer header when logged in; throws ApiError
-//                 ({code, status, retryAfter, message}) on failure. A 401 on a call made
+//                 ({code, status, retryAfter, message, body}) on failure. A 401 on a call made
 //                 with the token drops the session (PIN/role changed, disabled, expired).
 //   setSession(s) store a new session (after login/setup)
 //   logout()      forget the session
@@ -19,14 +19,16 @@ const KEY = 'leaf.session';
 export class ApiError extends Error {
 	/**
 	 * @param {string} message
-	 * @param {{ code?: string, status?: number, retryAfter?: number | null }} [info]
+	 * @param {{ code?: string, status?: number, retryAfter?: number | null, body?: any }} [info]
 	 */
-	constructor(message, { code = 'error', status = 0, retryAfter = null } = {}) {
+	constructor(message, { code = 'error', status = 0, retryAfter = null, body = null } = {}) {
 		super(message);
 		this.name = 'ApiError';
 		this.code = code;
 		this.status = status;
 		this.retryAfter = retryAfter;
+		/** The whole error body, e.g. `state` on a 409 version_conflict. */
+		this.body = body;
 	}
 }
 
@@ -134,7 +136,7 @@ export async function api(path, { method = 'GET', body, auth = true, signal } = 
 	const err = new ApiError(
 		(data && typeof data.message === 'string' && data.message) ||
 			`The box answered ${res.status} ${res.statusText}`.trim(),
-		{ code: (data && data.error) || 'http_' + res.status, status: res.status, retryAfter }
+		{ code: (data && data.error) || 'http_' + res.status, status: res.status, retryAfter, body: data }
 	);
 	// The token is no good any more: forget it (only if it is still the one we sent).
 	if (res.status === 401 && s?.token && get(session)?.token === s.token) logout();
@@ -164,6 +166,9 @@ export async function init() {
 
 /** @param {any} s */
 export const isAdmin = (s) => s?.operator?.role === 'admin';
+
+/** Floor staff or admin: may run tournaments. @param {any} s */
+export const isFloor = (s) => s?.operator?.role === 'admin' || s?.operator?.role === 'floor';
 
 export const ROLE_LABELS = /** @type {Record<string, string>} */ ({
 	admin: 'Admin',
