@@ -5,16 +5,18 @@ FRONTEND_SRC := $(shell find frontend/src frontend/static -type f 2>/dev/null) \
 	frontend/svelte.config.js frontend/vite.config.js frontend/package.json
 LEAF := target/debug/leaf
 
-.PHONY: run test build frontend nats-server lint unit browser clean
+.PHONY: run test build frontend nats-server lint lint-appliance appliance unit browser clean
 
 ## Run Leaf on http://127.0.0.1:8080 with its data in ./data.
 run: build nats-server
 	$(LEAF) serve --data ./data --listen 127.0.0.1:8080
 
-## Every test: formatting, lints, unit and integration tests, browser tests.
-test: build nats-server tests/browser/node_modules/.package-lock.json lint
+## Every test: formatting, lints, unit and integration tests, browser tests, and the
+## appliance under real systemd (skipped, with the reason, without root or systemd-nspawn).
+test: build nats-server tests/browser/node_modules/.package-lock.json lint lint-appliance
 	cargo test --all-targets
 	node --test tests/browser/
+	tests/appliance/nspawn.sh
 
 build: frontend
 	cargo build
@@ -41,6 +43,17 @@ tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+
+## Unit files (systemd-analyze verify), Nix files (nix-instantiate --parse, deadnix,
+## statix) and settings files (leaf check-config). A missing tool is skipped, except in CI.
+lint-appliance: build
+	tests/appliance/verify-units.sh
+	tests/appliance/lint-nix.sh
+	tests/appliance/check-config.sh
+
+## Leaf under real systemd: a Debian container booted with systemd-nspawn (needs root).
+appliance: build nats-server
+	tests/appliance/nspawn.sh
 
 clean:
 	cargo clean
