@@ -193,12 +193,12 @@ impl Application {
                 })?;
         let state = AppState::new(http::Inner {
             accounts: Arc::new(accounts),
+            store: store.clone(),
             public_url: config.public_url(
                 listener
                     .local_addr()
                     .map_or(config.listen.port(), |a| a.port()),
             ),
-            checker,
             tournaments: tournaments.clone(),
             clock,
             health,

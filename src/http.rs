@@ -23,7 +23,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::accounts::Accounts;
 use crate::config::HttpConfig;
-use crate::health::{Health, HealthChecker};
+use crate::health::Health;
+use crate::store::Store;
 use crate::tournaments::{Tournaments, WallClock};
 use ws::Hub;
 
@@ -34,7 +35,7 @@ pub struct Inner {
     pub accounts: Arc<Accounts>,
     /// How phones reach this box, e.g. `http://leaf.local` (for the setup QR code).
     pub public_url: String,
-    pub checker: HealthChecker,
+    pub store: Store,
     pub tournaments: Arc<Tournaments>,
     pub clock: Arc<dyn WallClock>,
     /// The latest report of the health monitor.
@@ -47,6 +48,13 @@ pub struct Inner {
 impl AppState {
     pub fn new(inner: Inner) -> Self {
         Self(Arc::new(inner))
+    }
+
+    /// The monitor's latest report, with the WebSocket clients counted now.
+    pub fn health_now(&self) -> Health {
+        let mut health = Health::clone(&self.health.borrow());
+        health.websocket.clients = self.hub.client_count();
+        health
     }
 }
 

@@ -3,11 +3,12 @@
 //! and ticks the clock to every screen. Tournaments are loaded by replay at start.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
@@ -70,8 +71,18 @@ enum Msg {
         actor: OperatorId,
         reply: Reply<PublicState>,
     },
-    Snapshot(oneshot::Sender<PublicState>),
     Log(oneshot::Sender<Vec<Event>>),
+}
+
+/// How the rest of leaf reaches one actor. Reads (snapshots, the lobby, health) never
+/// queue behind commands: they use the state the actor last published and its
+/// heartbeat, so no public request can fill its mailbox.
+#[derive(Clone)]
+struct Handle {
+    inbox: mpsc::Sender<Msg>,
+    state: watch::Receiver<Arc<Tournament>>,
+    /// When the actor last went round its loop (ms since `Shared::started`).
+    alive: Arc<AtomicU64>,
 }
 
 struct Shared {
@@ -82,11 +93,12 @@ struct Shared {
     jetstream: async_nats::jetstream::Context,
     clock: Arc<dyn WallClock>,
     shutdown: CancellationToken,
+    started: Instant,
 }
 
 pub struct Tournaments {
     shared: Arc<Shared>,
-    actors: RwLock<HashMap<TournamentId, mpsc::Sender<Msg>>>,
+    actors: RwLock<HashMap<TournamentId, Handle>>,
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
@@ -113,6 +125,7 @@ impl Tournaments {
             jetstream,
             clock,
             shutdown,
+            started: Instant::now(),
         });
         let this = Self {
             shared,
@@ -145,20 +158,34 @@ impl Tournaments {
     }
 
     fn spawn(&self, state: Tournament, log: Vec<Event>) {
-        let (tx, rx) = mpsc::channel(MAILBOX);
+        let (inbox, rx) = mpsc::channel(MAILBOX);
+        let (published, watched) = watch::channel(Arc::new(state.clone()));
+        let alive = Arc::new(AtomicU64::new(self.shared.uptime_ms()));
         let id = state.id;
-        let task = tokio::spawn(actor(state, log, rx, self.shared.clone()));
+        let task = tokio::spawn(actor(
+            state,
+            log,
+            rx,
+            published,
+            alive.clone(),
+            self.shared.clone(),
+        ));
+        let handle = Handle {
+            inbox,
+            state: watched,
+            alive,
+        };
         self.actors
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id, tx);
+            .insert(id, handle);
         self.tasks
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(task);
     }
 
-    fn actor(&self, id: TournamentId) -> Result<mpsc::Sender<Msg>, TournamentError> {
+    fn actor(&self, id: TournamentId) -> Result<Handle, TournamentError> {
         self.actors
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -216,27 +243,21 @@ impl Tournaments {
             .map_err(|_| TournamentError::Internal("the tournament stopped".into()))?
     }
 
-    pub async fn snapshot(&self, id: TournamentId) -> Result<PublicState, TournamentError> {
-        let (tx, rx) = oneshot::channel();
-        self.send(id, Msg::Snapshot(tx)).await?;
-        rx.await
-            .map_err(|_| TournamentError::Internal("the tournament stopped".into()))
+    pub fn snapshot(&self, id: TournamentId) -> Result<PublicState, TournamentError> {
+        let state = self.actor(id)?.state.borrow().clone();
+        Ok(state.public(self.shared.clock.now()))
     }
 
-    pub async fn list(&self) -> Vec<PublicState> {
-        let ids: Vec<TournamentId> = self
+    /// Every tournament, archived ones last (the lobby).
+    pub fn list(&self) -> Vec<PublicState> {
+        let now = self.shared.clock.now();
+        let mut out: Vec<PublicState> = self
             .actors
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .copied()
+            .values()
+            .map(|h| h.state.borrow().public(now))
             .collect();
-        let mut out = Vec::new();
-        for id in ids {
-            if let Ok(s) = self.snapshot(id).await {
-                out.push(s);
-            }
-        }
         out.sort_by_key(|s| (s.status == Status::Archived, s.name.to_lowercase()));
         out
     }
@@ -267,30 +288,21 @@ impl Tournaments {
             .collect())
     }
 
-    /// Every actor answers within `timeout` (for the health check).
-    pub async fn ping(&self, timeout: Duration) -> bool {
-        let senders: Vec<mpsc::Sender<Msg>> = self
-            .actors
+    /// Every actor went round its loop within `within` (for the health check).
+    pub fn alive(&self, within: Duration) -> bool {
+        let now = self.shared.uptime_ms();
+        self.actors
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .values()
-            .cloned()
-            .collect();
-        for tx in senders {
-            let (reply, rx) = oneshot::channel();
-            let answered = tokio::time::timeout(timeout, async {
-                tx.send(Msg::Snapshot(reply)).await.is_ok() && rx.await.is_ok()
+            .all(|h| {
+                now.saturating_sub(h.alive.load(Ordering::Relaxed)) <= within.as_millis() as u64
             })
-            .await;
-            if !matches!(answered, Ok(true)) {
-                return false;
-            }
-        }
-        true
     }
 
     async fn send(&self, id: TournamentId, msg: Msg) -> Result<(), TournamentError> {
         self.actor(id)?
+            .inbox
             .send(msg)
             .await
             .map_err(|_| TournamentError::Internal("the tournament stopped".into()))
@@ -327,6 +339,10 @@ fn validate(setup: &Setup) -> Result<(), TournamentError> {
 }
 
 impl Shared {
+    fn uptime_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
     /// Writes `events` (already numbered) with their outbox rows in one transaction,
     /// then applies them. On any error the state is unchanged.
     async fn commit(
@@ -415,17 +431,24 @@ fn next_tick(state: &Tournament, now: Millis) -> Option<Duration> {
     Some(Duration::from_millis(wait as u64))
 }
 
+/// How often an idle actor shows it is alive.
+const HEARTBEAT: Duration = Duration::from_millis(500);
+
 async fn actor(
     mut state: Tournament,
     mut log: Vec<Event>,
     mut inbox: mpsc::Receiver<Msg>,
+    published: watch::Sender<Arc<Tournament>>,
+    alive: Arc<AtomicU64>,
     shared: Arc<Shared>,
 ) {
     let mut level = state.position(shared.clock.now()).level;
     loop {
+        alive.store(shared.uptime_ms(), Ordering::Relaxed);
         let tick = next_tick(&state, shared.clock.now());
         let msg = tokio::select! {
             _ = shared.shutdown.cancelled() => break,
+            _ = tokio::time::sleep(HEARTBEAT) => continue,
             msg = inbox.recv() => match msg {
                 Some(msg) => msg,
                 None => break,
@@ -442,9 +465,6 @@ async fn actor(
             }
         };
         match msg {
-            Msg::Snapshot(reply) => {
-                let _ = reply.send(state.public(shared.clock.now()));
-            }
             Msg::Log(reply) => {
                 let _ = reply.send(log.clone());
             }
@@ -475,6 +495,7 @@ async fn actor(
                 }
                 .await;
                 if let Ok(public) = &result {
+                    published.send_replace(Arc::new(state.clone()));
                     level = public.clock.level;
                     shared.publish_state(public).await;
                     shared.publish_tick(&state, now).await;

@@ -197,20 +197,17 @@ fn handle(
                 Err(e) => return error("invalid_tournament_id", e.to_string()),
             };
             match state.hub.subscribe(id, tournament) {
-                Ok(()) => {
+                Ok(new) => {
                     state
                         .hub
                         .send_to(id, ServerMessage::Subscribed { tournament }.text());
-                    // The full state at once; changes and ticks follow from the hub.
-                    let state = state.clone();
-                    tokio::spawn(async move {
-                        if let Ok(snapshot) = state.tournaments.snapshot(tournament).await {
-                            state.hub.send_to(
-                                id,
-                                Hub::publication(tournament, Channel::State, &snapshot),
-                            );
-                        }
-                    });
+                    // The full state at once (once per subscription); changes and
+                    // ticks follow from the hub.
+                    if new && let Ok(snapshot) = state.tournaments.snapshot(tournament) {
+                        state
+                            .hub
+                            .send_to(id, Hub::publication(tournament, Channel::State, &snapshot));
+                    }
                     None
                 }
                 Err(e @ SubscribeError::TooMany) => error("too_many_subscriptions", e.to_string()),
@@ -226,9 +223,7 @@ fn handle(
         },
         ClientMessage::WatchHealth => {
             watching_health.store(true, Ordering::SeqCst);
-            // The monitor's report is up to a second old: count this client in.
-            let mut health = Health::clone(&state.health.borrow());
-            health.websocket.clients = state.hub.client_count();
+            let health = state.health_now();
             Some(ServerMessage::Health { health: &health }.text())
         }
     }

@@ -7,7 +7,9 @@ use axum::http::StatusCode;
 use crate::health::Health;
 use crate::http::AppState;
 
-/// The health of the box: database, NATS/JetStream, WebSocket clients.
+/// The health of the box: database, NATS/JetStream, tournaments, WebSocket clients.
+/// The monitor's latest report (at most a second old), so that no request makes the
+/// box do the checks again.
 #[utoipa::path(
     get,
     path = "/api/health",
@@ -19,7 +21,7 @@ use crate::http::AppState;
     )
 )]
 pub async fn get(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let health = state.checker.check().await;
+    let health = state.health_now();
     let status = if health.is_ok() {
         StatusCode::OK
     } else {

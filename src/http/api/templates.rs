@@ -160,7 +160,7 @@ pub async fn list(
     State(state): State<AppState>,
     _auth: Authed<Viewer>,
 ) -> Result<AppJson<Vec<Template>>, ApiError> {
-    let saved = store::list(&*state.checker.store.conn().await)
+    let saved = store::list(&*state.store.conn().await)
         .await
         .map_err(|e| ApiError::internal(&e))?;
     let mut all = builtins();
@@ -205,7 +205,7 @@ pub async fn create(
         name,
         body: input.body.to_string(),
     };
-    store::insert(&*state.checker.store.conn().await, &row)
+    store::insert(&*state.store.conn().await, &row)
         .await
         .map_err(store_error)?;
     Ok((
@@ -234,7 +234,7 @@ pub async fn update(
         name,
         body: input.body.to_string(),
     };
-    if !store::update(&*state.checker.store.conn().await, &row)
+    if !store::update(&*state.store.conn().await, &row)
         .await
         .map_err(store_error)?
     {
@@ -257,7 +257,7 @@ pub async fn delete(
     _auth: Authed<Admin>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if store::delete(&*state.checker.store.conn().await, &id)
+    if store::delete(&*state.store.conn().await, &id)
         .await
         .map_err(|e| ApiError::internal(&e))?
     {

@@ -65,7 +65,7 @@ pub struct CommandRequest {
     extensions(("x-min-role" = json!("public"))),
     responses((status = 200, body = Vec<PublicState>)))]
 pub async fn list(State(state): State<AppState>) -> AppJson<Vec<PublicState>> {
-    AppJson(state.tournaments.list().await)
+    AppJson(state.tournaments.list())
 }
 
 /// Creates a tournament with its own copy of the structure, chips and buy-in.
@@ -91,9 +91,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<AppJson<PublicState>, ApiError> {
-    Ok(AppJson(
-        state.tournaments.snapshot(tournament_id(&id)?).await?,
-    ))
+    Ok(AppJson(state.tournaments.snapshot(tournament_id(&id)?)?))
 }
 
 /// Runs a clock command (start, pause, resume, next/previous level, jump, add or

@@ -104,12 +104,18 @@ impl Hub {
         state.remove(id);
     }
 
-    pub fn subscribe(&self, id: ClientId, tournament: TournamentId) -> Result<(), SubscribeError> {
+    /// Follows `tournament`; `Ok(true)` when the client did not follow it yet.
+    pub fn subscribe(
+        &self,
+        id: ClientId,
+        tournament: TournamentId,
+    ) -> Result<bool, SubscribeError> {
         let mut state = self.state();
         let client = state.clients.get_mut(&id).ok_or(SubscribeError::Gone)?;
-        if !client.tournaments.contains(&tournament)
-            && client.tournaments.len() >= MAX_SUBSCRIPTIONS
-        {
+        if client.tournaments.contains(&tournament) {
+            return Ok(false);
+        }
+        if client.tournaments.len() >= MAX_SUBSCRIPTIONS {
             return Err(SubscribeError::TooMany);
         }
         client.tournaments.insert(tournament);
@@ -118,7 +124,7 @@ impl Hub {
             .entry(tournament)
             .or_default()
             .insert(id);
-        Ok(())
+        Ok(true)
     }
 
     pub fn unsubscribe(&self, id: ClientId, tournament: TournamentId) {
@@ -276,7 +282,8 @@ mod tests {
         let (a, b) = (TournamentId::new(), TournamentId::new());
         let mut one = hub.register(CancellationToken::new(), false);
         let mut two = hub.register(CancellationToken::new(), false);
-        hub.subscribe(one.id, a).unwrap();
+        assert!(hub.subscribe(one.id, a).unwrap());
+        assert!(!hub.subscribe(one.id, a).unwrap(), "once");
         hub.subscribe(two.id, b).unwrap();
         hub.publish(a, Channel::State, "for a".into());
         assert_eq!(one.queue.try_recv().unwrap().as_str(), "for a");
