@@ -96,6 +96,8 @@ pub struct Accounts {
     relay: RelayHandle,
     tokens: Tokens,
     throttle: Mutex<Throttle>,
+    /// PIN checks running at once (argon2 takes 19 MiB each).
+    verifying: tokio::sync::Semaphore,
     tickets: Mutex<Tickets>,
     setup: Mutex<SetupCode>,
 }
@@ -146,6 +148,7 @@ impl Accounts {
             relay,
             tokens: Tokens::new(key, session),
             throttle: Mutex::default(),
+            verifying: tokio::sync::Semaphore::new(2),
             tickets: Mutex::default(),
             setup: Mutex::new(setup),
         })
@@ -200,7 +203,7 @@ impl Accounts {
     ) -> Result<Session, AccountError> {
         let keys = [Key::Address(from)];
         self.throttle()
-            .check(&keys, Instant::now())
+            .attempt(&keys, Instant::now())
             .map_err(AccountError::Throttled)?;
         let matches = self
             .setup
@@ -211,7 +214,6 @@ impl Accounts {
             if self.setup_code().is_none() {
                 return Err(AccountError::SetupDone);
             }
-            self.throttle().fail(&keys, Instant::now());
             return Err(AccountError::InvalidSetupCode);
         }
         let name = valid_name(name)?;
@@ -253,42 +255,56 @@ impl Accounts {
     }
 
     /// Checks a PIN. A wrong operator and a wrong PIN answer alike and cost the same.
+    /// Each attempt counts as a failure before the PIN is checked (a success clears
+    /// it), so a burst of parallel guesses meets the backoff like a slow one; at most
+    /// two PINs are checked at once, so a burst cannot exhaust memory either.
     pub async fn login(
         &self,
         operator: &str,
         pin: &str,
         from: IpAddr,
     ) -> Result<Session, AccountError> {
-        let keys = [Key::Operator(operator.to_owned()), Key::Address(from)];
-        self.throttle()
-            .check(&keys, Instant::now())
-            .map_err(AccountError::Throttled)?;
         let found = match operator.parse() {
             Ok(id) => operators::get(&*self.store.conn().await, OperatorId(id))
                 .await?
                 .filter(|o| o.active),
             Err(_) => None,
         };
+        // Unknown names share one key: any spelling of a made-up id counts against it.
+        let operator_key = found
+            .as_ref()
+            .map_or_else(|| "unknown".to_owned(), |o| o.id.to_string());
+        let keys = [Key::Operator(operator_key), Key::Address(from)];
+        let consequence = self
+            .throttle()
+            .attempt(&keys, Instant::now())
+            .map_err(AccountError::Throttled)?;
         let hash = found
             .as_ref()
             .map_or_else(|| DECOY_HASH.clone(), |o| o.pin_hash.clone());
         let attempt = Pin::attempt(pin);
-        let ok = tokio::task::spawn_blocking(move || {
-            // Hash even a malformed PIN, so its answer takes as long as any other.
-            let pin = attempt
-                .clone()
-                .unwrap_or_else(|| Pin::attempt("0000").expect("valid"));
-            pin.verify(&hash) && attempt.is_some()
-        })
-        .await
-        .map_err(|e| AccountError::Internal(e.to_string()))?;
+        let ok = {
+            let _permit = self
+                .verifying
+                .acquire()
+                .await
+                .map_err(|e| AccountError::Internal(e.to_string()))?;
+            tokio::task::spawn_blocking(move || {
+                // Hash even a malformed PIN, so its answer takes as long as any other.
+                let pin = attempt
+                    .clone()
+                    .unwrap_or_else(|| Pin::attempt("0000").expect("valid"));
+                pin.verify(&hash) && attempt.is_some()
+            })
+            .await
+            .map_err(|e| AccountError::Internal(e.to_string()))?
+        };
         match found {
             Some(op) if ok => {
                 self.throttle().succeed(&keys);
                 Ok(self.session(&op))
             }
             _ => {
-                let consequence = self.throttle().fail(&keys, Instant::now());
                 if consequence == Some(Failure::Locked) {
                     tracing::warn!(%from, "login locked for 15 minutes after 10 failures");
                     if let Some(op) = &found {

@@ -62,10 +62,30 @@ impl Throttle {
         if wait.is_zero() { Ok(()) } else { Err(wait) }
     }
 
+    /// An attempt: refused (`Err(wait)`) while any key must wait; otherwise counted as
+    /// a failure at once, in the same step, and its consequence returned. A success
+    /// then clears the keys with [`Throttle::succeed`].
+    pub fn attempt(&mut self, keys: &[Key], now: Instant) -> Result<Option<Failure>, Duration> {
+        self.check(keys, now)?;
+        Ok(self.fail(keys, now))
+    }
+
     /// Records a failed attempt; returns the strictest consequence, if any.
     pub fn fail(&mut self, keys: &[Key], now: Instant) -> Option<Failure> {
         if self.entries.len() >= MAX_ENTRIES {
             self.prune(now);
+        }
+        while self.entries.len() >= MAX_ENTRIES {
+            // Still full of live entries: forget the one that failed longest ago.
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.last_failure)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(key) => self.entries.remove(&key),
+                None => break,
+            };
         }
         let mut worst = None;
         for key in keys {
@@ -186,6 +206,29 @@ mod tests {
         }
         t.succeed(&keys());
         assert_eq!(t.fail(&keys(), now), None, "counting from zero again");
+    }
+
+    #[test]
+    fn an_attempt_counts_before_its_outcome_is_known() {
+        let mut t = Throttle::default();
+        let now = Instant::now();
+        // A burst: five pass, then everyone waits, even before any answer came back.
+        let passed = (0..20).filter(|_| t.attempt(&keys(), now).is_ok()).count();
+        assert_eq!(passed, 5);
+        // One of them was right: its success clears the count.
+        t.succeed(&keys());
+        assert_eq!(t.attempt(&keys(), now), Ok(None));
+    }
+
+    #[test]
+    fn the_table_stays_bounded() {
+        let mut t = Throttle::default();
+        let now = Instant::now();
+        for i in 0..(MAX_ENTRIES as u32 + 50) {
+            let addr = std::net::Ipv6Addr::from(u128::from(i));
+            t.fail(&[Key::Address(addr.into())], now);
+        }
+        assert!(t.entries.len() <= MAX_ENTRIES);
     }
 
     #[test]
