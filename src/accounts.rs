@@ -36,6 +36,8 @@ pub enum AccountError {
     SetupDone,
     #[error(transparent)]
     InvalidPin(#[from] PinError),
+    #[error("a new admin needs a new PIN of 6 to 8 digits, given with the role change")]
+    AdminNeedsPin,
     #[error("a name is 1 to 40 characters, not only spaces")]
     InvalidName,
     #[error("an operator named {0:?} exists already")]
@@ -332,6 +334,7 @@ impl Accounts {
         Ok(Staff {
             id: op.id,
             role: op.role,
+            version: op.token_version,
         })
     }
 
@@ -378,6 +381,10 @@ impl Accounts {
                 .await?
                 .ok_or(AccountError::NotFound)?;
             let role = changes.role.unwrap_or(current.role);
+            // An admin's PIN is 6+ digits: a promotion comes with a new one.
+            if role == Role::Admin && current.role != Role::Admin && changes.pin.is_none() {
+                return Err(AccountError::AdminNeedsPin);
+            }
             match &changes.pin {
                 Some(pin) => Some(hash(Pin::parse(pin, role)?).await?),
                 None => None,
@@ -465,11 +472,19 @@ impl Accounts {
             .issue(staff, Instant::now())
     }
 
-    pub fn redeem_ticket(&self, ticket: &str) -> Option<Staff> {
-        self.tickets
+    /// The staff member a ticket was issued to, if it is unused and unexpired and the
+    /// operator's access has not changed since (disabled, new PIN or role).
+    pub async fn redeem_ticket(&self, ticket: &str) -> Result<Option<Staff>, AccountError> {
+        let staff = self
+            .tickets
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .redeem(ticket, Instant::now())
+            .redeem(ticket, Instant::now());
+        let Some(staff) = staff else { return Ok(None) };
+        let op = operators::get(&*self.store.conn().await, staff.id).await?;
+        Ok(op
+            .filter(|op| op.active && op.role == staff.role && op.token_version == staff.version)
+            .map(|_| staff))
     }
 
     /// Appends one venue event in its own transaction.

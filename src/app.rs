@@ -77,6 +77,7 @@ pub struct Application {
     hub_task: tokio::task::JoinHandle<()>,
     relay_task: tokio::task::JoinHandle<()>,
     tournaments: Arc<Tournaments>,
+    workers: CancellationToken,
     shutdown: CancellationToken,
 }
 
@@ -142,7 +143,11 @@ impl Application {
             }
         };
 
-        let (relay, relay_task) = relay::spawn(store.clone(), jetstream.clone(), shutdown.clone());
+        // Actors and the relay stop only after HTTP has drained, so no request in
+        // flight meets a stopped tournament and the relay's last flush follows the
+        // last commit.
+        let workers = CancellationToken::new();
+        let (relay, relay_task) = relay::spawn(store.clone(), jetstream.clone(), workers.clone());
         let accounts = Accounts::new(
             store.clone(),
             subjects.venue_audit(),
@@ -161,7 +166,7 @@ impl Application {
                 relay.clone(),
                 nats.clone(),
                 clock.clone(),
-                shutdown.clone(),
+                workers.clone(),
             )
             .await?,
         );
@@ -215,6 +220,7 @@ impl Application {
             hub_task,
             relay_task,
             tournaments,
+            workers,
             shutdown,
         })
     }
@@ -236,6 +242,7 @@ impl Application {
             hub_task,
             relay_task,
             tournaments,
+            workers,
             shutdown,
         } = self;
         let addr = listener.local_addr().map_err(RunError::Serve)?;
@@ -273,7 +280,8 @@ impl Application {
         };
 
         // Reverse order: stop accepting and drain (WebSockets close on the token), then
-        // the hub, NATS, the database, and last the managed server.
+        // the tournaments, the relay (a last flush), the hub, NATS, the database, and
+        // last the managed server.
         systemd::stopping();
         systemd::status("stopping");
         tracing::info!("shutting down");
@@ -286,9 +294,10 @@ impl Application {
             tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");
             server.abort();
         }
+        workers.cancel();
         tournaments.stopped().await;
-        let _ = hub_task.await;
         let _ = relay_task.await; // it makes a last attempt to empty the outbox
+        let _ = hub_task.await;
         if let Err(e) = nats.flush().await {
             tracing::warn!(error = %e, "NATS flush at shutdown failed");
         }

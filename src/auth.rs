@@ -74,6 +74,8 @@ impl std::fmt::Display for OperatorId {
 pub struct Staff {
     pub id: OperatorId,
     pub role: Role,
+    /// The operator's token version the proof was issued under.
+    pub version: i64,
 }
 
 #[cfg(test)]

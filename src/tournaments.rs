@@ -140,7 +140,8 @@ impl Tournaments {
             let mut state = Tournament::replay(id, &log)
                 .map_err(|e| TournamentError::Internal(format!("{id}: {e}")))?;
             let last_at = log.last().map_or(0, |e| e.at);
-            if now < last_at && state.clock.running {
+            let live = matches!(state.status, Status::Created | Status::Running);
+            if now < last_at && live && !state.check_time {
                 tracing::warn!(tournament = %id, behind_ms = last_at - now, "the wall clock is behind the last event: clock paused, check the time");
                 let event = Event {
                     seq: state.version + 1,

@@ -56,6 +56,7 @@ mod tests {
         Staff {
             id: OperatorId::new(),
             role: Role::Floor,
+            version: 1,
         }
     }
 

@@ -24,7 +24,9 @@ fn audit_config(subjects: &Subjects) -> stream::Config {
         max_age: Duration::from_secs(400 * 24 * 3600),
         max_bytes: 2 * 1024 * 1024 * 1024,
         discard: stream::DiscardPolicy::Old,
-        duplicate_window: Duration::from_secs(120),
+        // The relay re-publishes what it had not marked sent before a crash or power
+        // cut; the server drops it as a duplicate within this window.
+        duplicate_window: Duration::from_secs(24 * 3600),
         deny_delete: true,
         deny_purge: true,
         ..Default::default()

@@ -37,6 +37,8 @@ pub struct BuyIn {
     pub rake: Vec<Rake>,
 }
 
+const MAX_RAKES: usize = 10;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChipError {
     #[error("a chip set needs at least one chip, and at most 20")]
@@ -51,6 +53,8 @@ pub enum ChipError {
     StartingChips,
     #[error("a rake category is 1 to 40 characters")]
     Category,
+    #[error("at most {MAX_RAKES} rake categories")]
+    Rakes,
 }
 
 impl ChipSet {
@@ -78,11 +82,15 @@ impl ChipSet {
 
 impl BuyIn {
     pub fn validate(&self) -> Result<(), ChipError> {
-        let rake: i64 = self.rake.iter().map(|r| r.amount_cents).sum();
-        if self.amount_cents < 0
-            || self.rake.iter().any(|r| r.amount_cents < 0)
-            || rake > self.amount_cents
-        {
+        if self.rake.len() > MAX_RAKES {
+            return Err(ChipError::Rakes);
+        }
+        let rake = self.rake.iter().try_fold(0i64, |sum, r| {
+            (r.amount_cents >= 0)
+                .then(|| sum.checked_add(r.amount_cents))
+                .flatten()
+        });
+        if self.amount_cents < 0 || rake.is_none_or(|rake| rake > self.amount_cents) {
             return Err(ChipError::Money);
         }
         if self.starting_chips == 0 {
@@ -137,5 +145,8 @@ mod tests {
         assert!(buy_in(11_000, 1_000).validate().is_ok());
         assert_eq!(buy_in(1_000, 1_001).validate(), Err(ChipError::Money));
         assert_eq!(buy_in(1_000, -1).validate(), Err(ChipError::Money));
+        let mut huge = buy_in(1_000, i64::MAX);
+        huge.rake.push(huge.rake[0].clone());
+        assert_eq!(huge.validate(), Err(ChipError::Money), "no overflow");
     }
 }

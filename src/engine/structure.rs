@@ -66,6 +66,8 @@ pub enum StructureError {
     BigBlindAnte(usize),
     #[error("level {0}: a game name is 1 to 40 characters")]
     Game(usize),
+    #[error("level {0}: a chip-up names at most 20 denominations")]
+    ChipUp(usize),
 }
 
 impl Structure {
@@ -80,6 +82,11 @@ impl Structure {
             let n = i + 1;
             if !(1..=i64::from(MAX_DURATION_SECS) * 1000).contains(&level.duration_ms()) {
                 return Err(StructureError::Duration(n));
+            }
+            if let Level::Break { chip_up, .. } = level
+                && chip_up.len() > 20
+            {
+                return Err(StructureError::ChipUp(n));
             }
             if let Level::Round {
                 small_blind,

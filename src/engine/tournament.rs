@@ -312,7 +312,7 @@ impl Tournament {
                 return Err(E::NoSuchLevel(*level, levels));
             }
             Command::JumpToLevel { level } => EventKind::LevelSet { level: *level },
-            Command::AdjustTime { seconds } if seconds.abs() > 24 * 3600 => {
+            Command::AdjustTime { seconds } if seconds.unsigned_abs() > 24 * 3600 => {
                 return Err(E::Adjustment);
             }
             Command::AdjustTime { seconds } => EventKind::TimeAdjusted {
@@ -613,7 +613,8 @@ mod tests {
             Just(Command::NextLevel),
             Just(Command::PreviousLevel),
             (0usize..30).prop_map(|level| Command::JumpToLevel { level }),
-            (-1200i64..1200).prop_map(|seconds| Command::AdjustTime { seconds }),
+            prop_oneof![(-1200i64..1200), Just(i64::MIN), Just(i64::MAX)]
+                .prop_map(|seconds| Command::AdjustTime { seconds }),
             Just(Command::Finish),
             Just(Command::Archive),
             (1u64..40).prop_map(|seq| Command::Undo { seq }),

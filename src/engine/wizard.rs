@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::structure::{Level, Structure};
+use super::structure::{Level, MAX_LEVELS, Structure};
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,17 +32,20 @@ pub struct WizardInput {
 pub enum WizardError {
     #[error("players must be between 2 and 10,000")]
     Players,
-    #[error("the starting stack must be at least 20 of the smallest chip")]
+    #[error("the starting stack must be at least 20 of the smallest chip, and at most 10^12")]
     Stack,
     #[error(
         "the level length is 1 to 240 minutes, the target 10 minutes to 7 days, and at least one level long"
     )]
     Length,
-    #[error("give 1 to 20 distinct positive chip denominations")]
+    #[error("give 1 to 20 distinct positive chip denominations, up to 10^12")]
     Chips,
     #[error("breaks come every 1 to 50 rounds and last 1 to 120 minutes")]
     Breaks,
 }
+
+/// Chips and stacks larger than this are no poker game (and would overflow the blinds).
+const MAX_AMOUNT: u64 = 1_000_000_000_000;
 
 /// "Nice" mantissas blinds are rounded to, as in most rooms' structures.
 const NICE: [u64; 10] = [10, 12, 15, 20, 25, 30, 40, 50, 60, 80];
@@ -73,13 +76,18 @@ pub fn propose(input: &WizardInput) -> Result<Structure, WizardError> {
     let mut chips = input.chips.clone();
     chips.sort_unstable();
     chips.dedup();
-    if chips.is_empty() || chips.len() > 20 || chips[0] == 0 || chips.len() != input.chips.len() {
+    if chips.is_empty()
+        || chips.len() > 20
+        || chips[0] == 0
+        || chips.len() != input.chips.len()
+        || chips.iter().any(|&c| c > MAX_AMOUNT)
+    {
         return Err(WizardError::Chips);
     }
     if !(2..=10_000).contains(&input.players) {
         return Err(WizardError::Players);
     }
-    if input.starting_stack < 20 * chips[0] {
+    if input.starting_stack < 20 * chips[0] || input.starting_stack > MAX_AMOUNT {
         return Err(WizardError::Stack);
     }
     if !(1..=240).contains(&input.level_minutes)
@@ -94,12 +102,13 @@ pub fn propose(input: &WizardInput) -> Result<Structure, WizardError> {
         return Err(WizardError::Breaks);
     }
 
-    // As many rounds as fit in the target, with their breaks.
+    // As many rounds as fit in the target, with their breaks (and in a structure).
     let mut rounds = 1u32;
     while {
         let next = rounds + 1;
-        next * input.level_minutes + (next - 1) / break_every * break_minutes
-            <= input.target_minutes
+        next + (next - 1) / break_every <= MAX_LEVELS as u32
+            && next * input.level_minutes + (next - 1) / break_every * break_minutes
+                <= input.target_minutes
     } {
         rounds += 1;
     }
@@ -261,10 +270,10 @@ mod tests {
         #[test]
         fn blinds_are_always_payable_and_grow(
             players in 2u32..2000,
-            stack_units in 20u64..4000,
-            target in 30u32..1440,
-            level in 5u32..60,
-            chips in proptest::collection::btree_set(1u64..20_000, 1..7),
+            stack_units in 20u64..1000,
+            target in 30u32..(7 * 24 * 60),
+            level in 1u32..60,
+            chips in proptest::collection::btree_set(1u64..1_000_000_000, 1..7),
             break_every in 1u32..8,
         ) {
             let chips: Vec<u64> = chips.into_iter().collect();

@@ -76,7 +76,9 @@ impl From<AccountError> for ApiError {
             E::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             E::InvalidSetupCode => (StatusCode::UNAUTHORIZED, "invalid_setup_code"),
             E::SetupDone => (StatusCode::CONFLICT, "setup_done"),
-            E::InvalidPin(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_pin"),
+            E::InvalidPin(_) | E::AdminNeedsPin => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_pin")
+            }
             E::InvalidName => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name"),
             E::NameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
             E::NotFound => (StatusCode::NOT_FOUND, "not_found"),

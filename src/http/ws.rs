@@ -99,9 +99,10 @@ pub async fn upgrade(
 ) -> Response {
     let staff = match params.ticket.as_deref() {
         None => None,
-        Some(ticket) => match state.accounts.redeem_ticket(ticket) {
-            Some(staff) => Some(staff),
-            None => {
+        Some(ticket) => match state.accounts.redeem_ticket(ticket).await {
+            Ok(Some(staff)) => Some(staff),
+            Err(e) => return ApiError::from(e).into_response(),
+            Ok(None) => {
                 return ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "invalid_ticket",
@@ -118,7 +119,9 @@ pub async fn upgrade(
 
 async fn serve(socket: WebSocket, state: AppState, staff: Option<Staff>) {
     let connection = state.shutdown.child_token();
-    let registration = state.hub.register(connection.clone(), staff.is_some());
+    let registration = state
+        .hub
+        .register(connection.clone(), staff.as_ref().map(|s| s.id));
     let id = registration.id;
     let watching_health = Arc::new(AtomicBool::new(false));
     let (sink, stream) = socket.split();

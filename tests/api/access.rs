@@ -587,3 +587,69 @@ async fn operators_are_managed_by_admins_and_every_change_is_audited() {
     );
     let _: &Login = &bo;
 }
+
+#[tokio::test]
+async fn a_change_of_access_closes_staff_connections_and_spoils_tickets() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let floor = app.add_operator(&admin, "Flo", "floor", "2468").await;
+    let ticket = |token: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .post_json("/api/ws-ticket", json!({}), Some(&token))
+                .await;
+            r.json::<Value>().await.unwrap()["ticket"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let ws_url = |t: &str| format!("{}/ws?ticket={t}", app.url.replacen("http://", "ws://", 1));
+    let open = ticket(floor.token.clone()).await;
+    let spare = ticket(floor.token.clone()).await;
+    let (mut staff, _) = tokio_tungstenite::connect_async(ws_url(&open))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut staff).await["role"], "floor");
+
+    // Promoting to admin needs a new (6-digit) PIN in the same change.
+    let promote = |body: Value| {
+        app.http
+            .patch(format!("{}/api/operators/{}", app.url, floor.id))
+            .bearer_auth(&admin.token)
+            .json(&body)
+            .send()
+    };
+    let r = promote(json!({"role": "admin"})).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_pin");
+    assert_eq!(
+        promote(json!({"role": "admin", "pin": "246810"}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // The open staff connection is closed at once…
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match futures::StreamExt::next(&mut staff).await {
+                None | Some(Err(_)) => break,
+                Some(Ok(m)) if m.is_close() => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the revoked staff connection stayed open");
+    // …and a ticket issued before the change is worthless.
+    match tokio_tungstenite::connect_async(ws_url(&spare)).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 401),
+        other => panic!(
+            "a ticket from before the change was accepted: {:?}",
+            other.map(|_| ())
+        ),
+    }
+}

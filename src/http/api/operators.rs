@@ -79,9 +79,13 @@ pub async fn update(
     AppJson(changes): AppJson<OperatorChanges>,
 ) -> Result<AppJson<OperatorView>, ApiError> {
     let id = operator_id(&id)?;
-    Ok(AppJson(
-        state.accounts.update(&auth.staff, id, changes).await?,
-    ))
+    let revokes = changes.role.is_some() || changes.active.is_some() || changes.pin.is_some();
+    let view = state.accounts.update(&auth.staff, id, changes).await?;
+    if revokes {
+        // Tokens are checked on every request; open staff connections are closed too.
+        state.hub.disconnect_operator(id);
+    }
+    Ok(AppJson(view))
 }
 
 /// Lifts the lockout after 10 failed logins.

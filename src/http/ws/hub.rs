@@ -13,6 +13,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::OperatorId;
 use crate::bus::{Channel, Subjects};
 use crate::ids::TournamentId;
 
@@ -41,8 +42,8 @@ struct State {
 
 struct Client {
     queue: mpsc::Sender<Utf8Bytes>,
-    /// Opened with a staff ticket: also receives staff-only channels.
-    staff: bool,
+    /// Opened with a staff ticket (by this operator): also receives staff-only channels.
+    staff: Option<OperatorId>,
     /// Cancelled to disconnect the client.
     connection: CancellationToken,
     tournaments: HashSet<TournamentId>,
@@ -84,7 +85,11 @@ impl Hub {
         self.0.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn register(&self, connection: CancellationToken, staff: bool) -> Registration {
+    pub fn register(
+        &self,
+        connection: CancellationToken,
+        staff: Option<OperatorId>,
+    ) -> Registration {
         let id = self.0.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(CLIENT_QUEUE);
         self.state().clients.insert(
@@ -145,6 +150,23 @@ impl Hub {
         }
     }
 
+    /// Closes the staff connections of `operator` (their access just changed: they
+    /// reconnect with a new ticket, or publicly).
+    pub fn disconnect_operator(&self, operator: OperatorId) {
+        let mut state = self.state();
+        let ids: Vec<ClientId> = state
+            .clients
+            .iter()
+            .filter(|(_, c)| c.staff == Some(operator))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            if let Some(client) = state.remove(id) {
+                client.connection.cancel();
+            }
+        }
+    }
+
     pub fn client_count(&self) -> usize {
         self.state().clients.len()
     }
@@ -165,7 +187,7 @@ impl Hub {
             .iter()
             .filter(|id| {
                 let client = &state.clients[id];
-                (channel.is_public() || client.staff)
+                (channel.is_public() || client.staff.is_some())
                     && client.queue.try_send(text.clone()).is_err()
             })
             .copied()
@@ -280,8 +302,8 @@ mod tests {
     fn publications_reach_only_subscribers_of_that_tournament() {
         let hub = hub();
         let (a, b) = (TournamentId::new(), TournamentId::new());
-        let mut one = hub.register(CancellationToken::new(), false);
-        let mut two = hub.register(CancellationToken::new(), false);
+        let mut one = hub.register(CancellationToken::new(), None);
+        let mut two = hub.register(CancellationToken::new(), None);
         assert!(hub.subscribe(one.id, a).unwrap());
         assert!(!hub.subscribe(one.id, a).unwrap(), "once");
         hub.subscribe(two.id, b).unwrap();
@@ -297,8 +319,8 @@ mod tests {
     fn staff_channels_reach_staff_connections_only() {
         let hub = hub();
         let t = TournamentId::new();
-        let mut public = hub.register(CancellationToken::new(), false);
-        let mut staff = hub.register(CancellationToken::new(), true);
+        let mut public = hub.register(CancellationToken::new(), None);
+        let mut staff = hub.register(CancellationToken::new(), Some(OperatorId::new()));
         hub.subscribe(public.id, t).unwrap();
         hub.subscribe(staff.id, t).unwrap();
         hub.publish(t, Channel::Audit, "audit".into());
@@ -313,8 +335,8 @@ mod tests {
         let hub = hub();
         let t = TournamentId::new();
         let slow_conn = CancellationToken::new();
-        let slow = hub.register(slow_conn.clone(), false);
-        let mut fast = hub.register(CancellationToken::new(), false);
+        let slow = hub.register(slow_conn.clone(), None);
+        let mut fast = hub.register(CancellationToken::new(), None);
         hub.subscribe(slow.id, t).unwrap();
         hub.subscribe(fast.id, t).unwrap();
         for i in 0..=CLIENT_QUEUE {
@@ -330,7 +352,7 @@ mod tests {
     #[test]
     fn subscriptions_are_bounded() {
         let hub = hub();
-        let c = hub.register(CancellationToken::new(), false);
+        let c = hub.register(CancellationToken::new(), None);
         for _ in 0..MAX_SUBSCRIPTIONS {
             hub.subscribe(c.id, TournamentId::new()).unwrap();
         }
