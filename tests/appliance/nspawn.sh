@@ -137,13 +137,34 @@ check "the display page is the web app" grep -q '<html' <(http http://127.0.0.1/
 setup=$(http http://127.0.0.1/api/setup || true)
 code=$(json 'd["code"] or ""' <<<"$setup")
 check "the kiosk (loopback) sees the first-boot setup code ($code)" test -n "$code"
-check "setup creates the first admin (a record in /var/lib/leaf)" \
-  test "$(http -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
-    -d "{\"code\":\"$code\",\"name\":\"Ada\",\"pin\":\"246810\"}" http://127.0.0.1/api/setup)" = 201
+answer=$(http -w '\n%{http_code}' -H 'content-type: application/json' \
+  -d "{\"code\":\"$code\",\"name\":\"Ada\",\"pin\":\"246810\"}" http://127.0.0.1/api/setup || true)
+check "setup creates the first admin (a record in /var/lib/leaf)" test "${answer##*$'\n'}" = 201
+token=$(json 'd["token"]' <<<"${answer%$'\n'*}")
 check "setup is no longer needed" test "$(http http://127.0.0.1/api/setup | json 'd["needed"]')" = False
 within 5 test "$(audit_count)" -gt 0 || true
 audit1=$(audit_count)
 check "the setup event reached JetStream (AUDIT holds $audit1)" test "$audit1" -gt 0
+
+# A tournament clock running through everything below: after each restart it must be
+# exactly where the room is (the same level_ends_at: the game did not stop).
+staff() { http -H "authorization: Bearer $token" -H 'content-type: application/json' "$@"; }
+setup_body=$(staff http://127.0.0.1/api/templates | json 'json.dumps({"name": "Wall clock",
+  "structure": next(t["body"] for t in d if t["id"] == "builtin:turbo"),
+  "chip_set": next(t["body"] for t in d if t["id"] == "builtin:standard-chips"),
+  "buy_in": next(t["body"] for t in d if t["id"] == "builtin:turbo-buy-in")})')
+tid=$(staff -d "$setup_body" http://127.0.0.1/api/tournaments | json 'd["id"]')
+ends=$(staff -d '{"command":{"type":"start"}}' "http://127.0.0.1/api/tournaments/$tid/commands" \
+  | json 'd["clock"]["level_ends_at"]')
+check "a tournament clock runs (level 1 ends at $ends)" test -n "$ends"
+# clock_right: running, level 1, and its end within 100 ms of the original.
+clock_right() {
+  local off
+  off=$(http "http://127.0.0.1/api/tournaments/$tid" \
+    | json 'abs(d["clock"]["level_ends_at"] - '"${ends:-0}"') if d["clock"]["running"] and d["clock"]["level"] == 0 else 10**9')
+  echo "       the level ends at the same instant, off by ${off:-?} ms"
+  [ -n "$off" ] && [ "$off" -le 100 ]
+}
 
 echo "== watchdog: kill -STOP leaf"
 pid=$(unit leaf.service MainPID || true)
@@ -166,6 +187,7 @@ check "one nats-server runs (the old one died with leaf)" \
   test "$(inside pidof nats-server | wc -w)" = 1
 check "the key is unchanged" test "$(key_hash)" = "$key1"
 check "the admin is still there" test "$(http http://127.0.0.1/api/setup | json 'd["needed"]')" = False
+check "the tournament clock is where the room is after the watchdog restart" clock_right
 
 echo "== reboot"
 rebooted_at=$(now)
@@ -190,6 +212,7 @@ check "health is ok" wait_healthy
 check "the admin survived the reboot" test "$(http http://127.0.0.1/api/setup | json 'd["needed"]')" = False
 check "the kiosk no longer sees a setup code" test "$(http http://127.0.0.1/api/setup | json 'd["code"]')" = None
 check "JetStream kept its events (AUDIT holds $(audit_count), had $audit1)" test "$(audit_count)" -ge "$audit1"
+check "the tournament clock is where the room is after the reboot" clock_right
 
 echo "== stop"
 stopped_at=$(now)
