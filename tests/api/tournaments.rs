@@ -51,6 +51,11 @@ async fn command(app: &TestApp, token: &str, id: &str, command: Value) -> (u16, 
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
+/// A command with no arguments, such as `start` or `pause`.
+async fn run(app: &TestApp, token: &str, id: &str, kind: &str) -> (u16, Value) {
+    command(app, token, id, json!({"command": {"type": kind}})).await
+}
+
 async fn admin(app: &TestApp) -> Login {
     app.setup_admin().await
 }
@@ -69,13 +74,7 @@ async fn the_clock_is_where_the_room_is_after_kill_9() {
     let admin = admin(&app).await;
     let t = create(&app, &admin.token, "Restart test").await;
     let id = t["id"].as_str().unwrap().to_owned();
-    let (status, started) = command(
-        &app,
-        &admin.token,
-        &id,
-        json!({"command": {"type": "start"}}),
-    )
-    .await;
+    let (status, started) = run(&app, &admin.token, &id, "start").await;
     assert_eq!(status, 200);
     let started_at = started["server_time"].as_i64().unwrap();
     // A stopwatch, started with the clock.
@@ -110,13 +109,7 @@ async fn a_wall_clock_behind_the_last_event_comes_back_paused_and_flagged() {
     let admin = admin(&app).await;
     let t = create(&app, &admin.token, "No RTC").await;
     let id = t["id"].as_str().unwrap().to_owned();
-    command(
-        &app,
-        &admin.token,
-        &id,
-        json!({"command": {"type": "start"}}),
-    )
-    .await;
+    run(&app, &admin.token, &id, "start").await;
     app.signal(Signal::SIGTERM);
     app.wait_exit(Duration::from_secs(10)).await;
 
@@ -147,29 +140,11 @@ async fn a_wall_clock_behind_the_last_event_comes_back_paused_and_flagged() {
         .unwrap();
     assert_eq!(state["clock"]["running"], false, "{state}");
     assert_eq!(state["clock"]["check_time"], true);
-    let (status, body) = command(
-        &again,
-        &admin.token,
-        &id,
-        json!({"command": {"type": "resume"}}),
-    )
-    .await;
+    let (status, body) = run(&again, &admin.token, &id, "resume").await;
     assert_eq!(status, 422, "resume waits for the time check: {body}");
-    let (status, _) = command(
-        &again,
-        &admin.token,
-        &id,
-        json!({"command": {"type": "clear_time_check"}}),
-    )
-    .await;
+    let (status, _) = run(&again, &admin.token, &id, "clear_time_check").await;
     assert_eq!(status, 200);
-    let (status, state) = command(
-        &again,
-        &admin.token,
-        &id,
-        json!({"command": {"type": "resume"}}),
-    )
-    .await;
+    let (status, state) = run(&again, &admin.token, &id, "resume").await;
     assert_eq!(status, 200);
     assert_eq!(state["clock"]["running"], true);
 }
@@ -212,13 +187,7 @@ async fn crash_at(fault: &str, answered: Option<bool>) {
     let admin = admin(&app).await;
     let t = create(&app, &admin.token, "Crash").await;
     let id = t["id"].as_str().unwrap().to_owned();
-    command(
-        &app,
-        &admin.token,
-        &id,
-        json!({"command": {"type": "start"}}),
-    )
-    .await;
+    run(&app, &admin.token, &id, "start").await;
     // Everything so far is on the stream, so the fault hits the next event only.
     let deadline = Instant::now() + Duration::from_secs(10);
     while audit_seqs(&app, &id).await.len() < 2 {
@@ -297,34 +266,10 @@ async fn two_tournaments_have_independent_clocks_and_stale_versions_conflict() {
         a["id"].as_str().unwrap().to_owned(),
         b["id"].as_str().unwrap().to_owned(),
     );
-    command(
-        &app,
-        &admin.token,
-        &a,
-        json!({"command": {"type": "start"}}),
-    )
-    .await;
-    command(
-        &app,
-        &admin.token,
-        &b,
-        json!({"command": {"type": "start"}}),
-    )
-    .await;
-    command(
-        &app,
-        &admin.token,
-        &b,
-        json!({"command": {"type": "next_level"}}),
-    )
-    .await;
-    let (_, paused) = command(
-        &app,
-        &admin.token,
-        &a,
-        json!({"command": {"type": "pause"}}),
-    )
-    .await;
+    run(&app, &admin.token, &a, "start").await;
+    run(&app, &admin.token, &b, "start").await;
+    run(&app, &admin.token, &b, "next_level").await;
+    let (_, paused) = run(&app, &admin.token, &a, "pause").await;
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let sa: Value = app
         .get(&format!("/api/tournaments/{a}"))
@@ -385,13 +330,7 @@ async fn undo_lists_actions_and_reverts_one() {
     let admin = admin(&app).await;
     let t = create(&app, &admin.token, "Undo").await;
     let id = t["id"].as_str().unwrap().to_owned();
-    command(
-        &app,
-        &admin.token,
-        &id,
-        json!({"command": {"type": "start"}}),
-    )
-    .await;
+    run(&app, &admin.token, &id, "start").await;
     command(
         &app,
         &admin.token,
@@ -439,13 +378,7 @@ async fn a_subscriber_gets_the_full_state_at_once_then_ticks() {
     let admin = admin(&app).await;
     let t = create(&app, &admin.token, "Live").await;
     let id = t["id"].as_str().unwrap().to_owned();
-    command(
-        &app,
-        &admin.token,
-        &id,
-        json!({"command": {"type": "start"}}),
-    )
-    .await;
+    run(&app, &admin.token, &id, "start").await;
     let mut ws = app.ws_connect().await;
     send_json(&mut ws, json!({"type": "subscribe", "tournament": id})).await;
     assert_eq!(next_json(&mut ws).await["type"], "subscribed");
