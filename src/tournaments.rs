@@ -58,6 +58,8 @@ pub struct EventView {
     pub seq: u64,
     pub at: Millis,
     pub actor: Option<OperatorId>,
+    /// The actor's name, for "who did it" in the undo list.
+    pub actor_name: Option<String>,
     pub kind: EventKind,
     pub undone: bool,
 }
@@ -284,6 +286,7 @@ impl Tournaments {
                 seq: e.seq,
                 at: e.at,
                 actor: e.actor,
+                actor_name: None,
                 kind: e.kind,
             })
             .collect())

@@ -346,6 +346,7 @@ async fn undo_lists_actions_and_reverts_one() {
         .unwrap();
     let last = &events[0];
     assert_eq!(last["kind"], json!({"type": "level_set", "level": 5}));
+    assert_eq!(last["actor_name"], "Admin", "who did it");
     let (status, state) = command(
         &app,
         &admin.token,

@@ -132,7 +132,15 @@ pub async fn events(
     _auth: Authed<Viewer>,
     Path(id): Path<String>,
 ) -> Result<AppJson<Vec<EventView>>, ApiError> {
-    Ok(AppJson(
-        state.tournaments.events(tournament_id(&id)?).await?,
-    ))
+    let mut events = state.tournaments.events(tournament_id(&id)?).await?;
+    let operators = crate::store::operators::list(&*state.store.conn().await)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    for event in &mut events {
+        event.actor_name = event
+            .actor
+            .and_then(|a| operators.iter().find(|o| o.id == a))
+            .map(|o| o.name.clone());
+    }
+    Ok(AppJson(events))
 }
