@@ -142,7 +142,7 @@ impl Accounts {
             );
             code
         } else {
-            SetupCode::none()
+            SetupCode::default()
         };
         Ok(Self {
             store,

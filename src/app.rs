@@ -225,12 +225,6 @@ impl Application {
         })
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
-    }
-
     /// Serves until the shutdown token fires, then stops everything in reverse order.
     pub async fn run_until_stopped(self) -> Result<(), RunError> {
         let Self {

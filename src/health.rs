@@ -68,6 +68,8 @@ pub struct NatsHealth {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WebSocketHealth {
     pub clients: usize,
+    /// Clients disconnected for being too slow since start.
+    pub dropped_slow: u64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -112,6 +114,7 @@ impl HealthChecker {
             nats,
             websocket: WebSocketHealth {
                 clients: self.hub.client_count(),
+                dropped_slow: self.hub.dropped_slow(),
             },
             tournaments: TournamentsHealth {
                 ok: actors_ok,
@@ -144,15 +147,13 @@ impl HealthChecker {
 
     async fn check_nats(&self) -> NatsHealth {
         let connected = self.nats.connection_state() == async_nats::connection::State::Connected;
-        let streams = if connected {
-            bus::stream_counts(&self.jetstream, CHECK_TIMEOUT).await
+        let (jetstream, streams, error) = if !connected {
+            (false, Vec::new(), Some("not connected".to_owned()))
         } else {
-            Err(bus::BusError::Timeout(Duration::ZERO))
-        };
-        let (jetstream, streams, error) = match (connected, streams) {
-            (false, _) => (false, Vec::new(), Some("not connected".to_owned())),
-            (true, Ok(streams)) => (true, streams, None),
-            (true, Err(e)) => (false, Vec::new(), Some(e.to_string())),
+            match bus::stream_counts(&self.jetstream, CHECK_TIMEOUT).await {
+                Ok(streams) => (true, streams, None),
+                Err(e) => (false, Vec::new(), Some(e.to_string())),
+            }
         };
         NatsHealth {
             ok: connected && jetstream,

@@ -16,10 +16,6 @@ impl TournamentId {
     pub fn new() -> Self {
         Self(Uuid::new_v4())
     }
-
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
 }
 
 impl Default for TournamentId {

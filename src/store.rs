@@ -81,7 +81,8 @@ impl Store {
         Ok(migrations::current_version(&*self.conn().await).await?)
     }
 
-    /// Reads one PRAGMA's value as text (for checks and tests).
+    /// Reads one PRAGMA's value as text.
+    #[cfg(test)]
     pub async fn pragma(&self, name: &str) -> Result<String, StoreError> {
         debug_assert!(name.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_'));
         let conn = self.conn().await;

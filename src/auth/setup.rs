@@ -24,10 +24,6 @@ impl SetupCode {
         }
     }
 
-    pub fn none() -> Self {
-        Self { code: None }
-    }
-
     pub fn current(&self) -> Option<&str> {
         self.code.as_deref()
     }
@@ -67,7 +63,7 @@ mod tests {
         assert!(!s.matches(""));
         s.consume();
         assert!(!s.matches(&code));
-        assert!(!SetupCode::none().matches(&code));
+        assert!(!SetupCode::default().matches(&code));
     }
 
     #[test]

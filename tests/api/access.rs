@@ -7,8 +7,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Login, Options, TestApp, next_json, next_json_within, run_to_exit, send_json, setup_code,
-    spawn_app, spawn_with,
+    Options, TestApp, next_json, next_json_within, run_to_exit, send_json, setup_code, spawn_app,
+    spawn_with,
 };
 
 const ROLES: [&str; 3] = ["viewer", "floor", "admin"];
@@ -322,7 +322,6 @@ async fn wrong_name_and_wrong_pin_answer_alike() {
     assert_eq!(answers[0].0, 401);
     assert_eq!(answers[0].1["error"], "invalid_credentials");
     println!("wrong PIN / unknown id / malformed id / malformed PIN: {timings:?}");
-    let _ = admin;
 }
 
 #[tokio::test]
@@ -585,7 +584,6 @@ async fn operators_are_managed_by_admins_and_every_change_is_audited() {
         kinds,
         ["setup.completed", "operator.created", "operator.updated"]
     );
-    let _: &Login = &bo;
 }
 
 #[tokio::test]

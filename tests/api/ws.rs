@@ -209,4 +209,8 @@ async fn a_client_that_never_reads_is_dropped_while_others_keep_receiving() {
         health["websocket"]["clients"], 1,
         "only the fast client remains"
     );
+    assert_eq!(
+        health["websocket"]["dropped_slow"], 1,
+        "and health counts the drop"
+    );
 }

@@ -64,11 +64,11 @@ pub enum SubscribeError {
 }
 
 #[derive(Serialize)]
-struct Publication<'a> {
+struct Publication<'a, T: Serialize + ?Sized> {
     r#type: &'static str,
     tournament: TournamentId,
     channel: Channel,
-    data: &'a serde_json::value::RawValue,
+    data: &'a T,
 }
 
 impl Hub {
@@ -205,18 +205,18 @@ impl Hub {
         }
     }
 
-    /// A publication frame for one value (the snapshot sent on subscribe).
+    /// The publication frame clients receive: a NATS message's JSON, or the snapshot
+    /// sent on subscribe.
     pub fn publication(
         tournament: TournamentId,
         channel: Channel,
-        data: &impl Serialize,
+        data: &(impl Serialize + ?Sized),
     ) -> Utf8Bytes {
-        let data = serde_json::value::to_raw_value(data).expect("serialises");
         serde_json::to_string(&Publication {
             r#type: "publication",
             tournament,
             channel,
-            data: &data,
+            data,
         })
         .expect("serialises")
         .into()
@@ -232,14 +232,11 @@ impl Hub {
                 return None;
             }
         };
-        let text = serde_json::to_string(&Publication {
-            r#type: "publication",
+        Some((
             tournament,
             channel,
-            data,
-        })
-        .ok()?;
-        Some((tournament, channel, text.into()))
+            Self::publication(tournament, channel, data),
+        ))
     }
 
     /// Subscribes to every tournament subject of the venue. async-nats renews the
