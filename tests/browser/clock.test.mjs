@@ -276,6 +276,9 @@ describe('tournament clock', { timeout: 300_000 }, () => {
 			await row.waitFor();
 			assert.match(await row.innerText(), /Friday Turbo/);
 			assert.match(await row.innerText(), /Break/);
+			// A running tournament's status pill is green (Mocha green #a6e3a1), not grey.
+			const pill = row.locator('[data-status=running]').last();
+			assert.equal(await pill.evaluate((e) => getComputedStyle(e).color), 'rgb(166, 227, 161)');
 			await screenshot(page, 'tournaments-list.png', { fullPage: false });
 
 			await page.getByTestId('new-tournament').tap();
